@@ -1,0 +1,54 @@
+"""`deepseek-nb train` as a user runs it: a subprocess, real files, real exit codes."""
+import json
+import pytest
+from conftest import cli
+
+FILES = {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"}
+
+def test_default_train_reaches_97_percent_on_digits(tmp_path):
+    result = cli("train", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "runs" / "digits-seed0"
+    assert FILES <= {p.name for p in run.iterdir()}
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"test_accuracy", "test_loss", "epochs_run", "train_seconds", "params"} <= set(metrics)
+    assert metrics["test_accuracy"] >= 0.97, metrics
+    assert f"test accuracy {metrics['test_accuracy']:.4f}" in result.stdout
+    config = json.loads((run / "config.json").read_text())
+    assert config["dataset"] == "digits" and config["model"]["depth"] == 2
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len((run / "history.csv").read_text().splitlines()) == metrics["epochs_run"] + 1
+
+def test_run_folder_is_not_overwritten_without_force(tmp_path):
+    out = tmp_path / "run"
+    assert cli("train", "--epochs", "1", "--quiet", "--out", out).returncode == 0
+    before = (out / "metrics.json").read_text()
+    again = cli("train", "--epochs", "1", "--quiet", "--out", out)
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    assert (out / "metrics.json").read_text() == before
+    forced = cli("train", "--epochs", "2", "--quiet", "--out", out, "--force")
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 2
+
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "0"], "--depth: must be at least 1"),
+    (["--epochs", "two"], "--epochs: must be a whole number"),
+    (["--learning-rate", "-1"], "--learning-rate: must be a positive number"),
+    (["--dataset", "cifar1000"], "Unknown data set 'cifar1000'"),
+    (["--depth", "4"], "Use depth <= 3"),
+    (["--batch-size", "1.5"], "--batch-size: must be a whole number"),
+    (["--colour", "red"], "unrecognized arguments: --colour"),
+])
+def test_bad_flags_exit_2_with_one_line(tmp_path, args, message):
+    result = cli("train", *args, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    lines = [l for l in result.stderr.splitlines() if l.startswith("deepseek-nb")]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+def test_help_lists_the_flags():
+    result = cli("train", "--help", timeout=60)
+    assert result.returncode == 0
+    for flag in ("--dataset", "--epochs", "--depth", "--width", "--heads", "--learning-rate", "--batch-size", "--seed", "--out", "--force"):
+        assert flag in result.stdout
