@@ -1,0 +1,157 @@
+"""The Playground in a real JupyterLab, driven through headless Chromium (Debian's package) with Playwright.
+
+Starts `jupyter-lab` on a free port with a token and a temporary notebook folder, runs the notebook's cells from
+the Run menu, then works the page as a learner would: the controls render, the depth slider changes the parameter
+readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run within
+2 s. Saves a screenshot to docs/images/playground.png. Skips without chromium or Playwright, unless
+DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
+"""
+import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+SCREENSHOT = ROOT / "docs" / "images" / "playground.png"
+CONTROLS = ["dataset", "augment", "depth", "width", "heads", "key-dim", "rnn", "rnn-units", "dropout", "l2",
+            "optimizer", "learning-rate", "schedule", "batch-size", "epochs"]
+NOTEBOOK_CELLS = ["from deepseek_nb.widgets import Playground\npg = Playground()\npg.epochs.value = 3  # a short first run\npg"]
+
+
+def _requirements():
+    "Skip (or fail where the browser is required) when chromium, Playwright or jupyter-lab is missing."
+    missing = [] if Path(CHROMIUM).exists() else [CHROMIUM]
+    try: import playwright.sync_api  # noqa: F401
+    except ImportError: missing.append("the playwright Python package")
+    lab = shutil.which("jupyter-lab") or str(Path(sys.executable).with_name("jupyter-lab"))
+    if not Path(lab).exists(): missing.append("jupyter-lab")
+    if missing:
+        message = "browser test needs " + ", ".join(missing)
+        if os.environ.get("DEEPSEEK_NB_REQUIRE_BROWSER") == "1": pytest.fail(message + " (DEEPSEEK_NB_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+    return lab
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+def _get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response: return json.loads(response.read())
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 0.1):
+    "Poll `predicate` until it returns something truthy; fail naming `what` after `timeout` seconds."
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try: value = predicate()
+        except Exception: value = None
+        if value: return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    "A JupyterLab server with a notebook that shows a Playground; yields (base URL, token, notebook name)."
+    exe = _requirements()
+    tmp = tmp_path_factory.mktemp("lab")
+    notebooks, settings = tmp / "notebooks", tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    notebooks.mkdir(); settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    cells = [dict(cell_type="code", metadata={}, source=src, outputs=[], execution_count=None) for src in NOTEBOOK_CELLS]
+    kernel = dict(display_name="Python 3 (ipykernel)", language="python", name="python3")
+    (notebooks / "playground.ipynb").write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=kernel), nbformat=4, nbformat_minor=5)))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    log = open(tmp / "lab.log", "w")
+    server = subprocess.Popen([exe, "--allow-root", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+                               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: server.poll() is None and _get_json(f"{base}/api/status?token={token}"), 90, "JupyterLab to answer")
+        yield base, token, "playground.ipynb"
+    finally:
+        server.terminate()
+        try: server.wait(20)
+        except subprocess.TimeoutExpired: server.kill(); server.wait(10)
+        log.close()
+
+
+def _kernel_idle(base: str, token: str) -> bool:
+    sessions = _get_json(f"{base}/api/sessions?token={token}")
+    return any(s["path"].endswith("playground.ipynb") and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
+def _status(page) -> str: return page.locator(".dsnb-status").inner_text()
+
+
+def _total_params(page) -> str:
+    text = page.locator(".dsnb-readout").inner_text()
+    return re.search(r"total\s+([\d,]+)", text).group(1)
+
+
+def test_playground_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+    base, token, name = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport=dict(width=1500, height=1100))
+            page.set_default_timeout(30_000)
+            page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=60_000)
+            page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+            _wait(lambda: _kernel_idle(base, token), 90, "the kernel to report idle")
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+            page.locator(".dsnb-playground").wait_for(timeout=120_000)
+
+            # the controls render
+            for control in CONTROLS: assert page.locator(f".dsnb-{control}").is_visible(), control
+            assert page.locator(".dsnb-train").is_enabled() and page.locator(".dsnb-stop").is_disabled()
+
+            # moving the depth slider in the page changes the parameter readout
+            before = _total_params(page)
+            page.locator(".dsnb-depth .noUi-handle").focus()
+            page.keyboard.press("ArrowLeft")
+            _wait(lambda: page.locator(".dsnb-depth .widget-readout").inner_text().strip() == "1", 10, "depth 1 in the slider readout")
+            after = _wait(lambda: (t := _total_params(page)) != before and t, 10, "the readout to change after depth changed")
+            assert after != before
+
+            # Train: the curves image changes at least twice before the run ends, and the run history gets a row
+            curves = page.locator(".dsnb-curves")
+            seen = [curves.get_attribute("src")]
+            page.locator(".dsnb-train").click()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not re.match(r"(done|stopped|training failed)", _status(page)):
+                src = curves.get_attribute("src")
+                if src != seen[-1]: seen.append(src)
+                time.sleep(0.05)
+            assert _status(page).startswith("done"), _status(page)
+            assert len(seen) - 1 >= 2, f"the curves changed {len(seen) - 1} times during training"
+            _wait(lambda: page.locator(".dsnb-history table tbody tr").count() == 1, 10, "a row in the run history")
+
+            # Stop during a long run ends it within 2 s
+            page.locator(".dsnb-epochs .noUi-handle").focus()
+            page.keyboard.press("End")
+            _wait(lambda: page.locator(".dsnb-epochs .widget-readout").inner_text().strip() == "300", 10, "300 epochs in the slider readout")
+            page.locator(".dsnb-train").click()
+            _wait(lambda: re.search(r"epoch [2-9]", _status(page)), 90, "the long run to reach its second epoch")
+            page.locator(".dsnb-stop").click()
+            clicked = time.monotonic()
+            _wait(lambda: _status(page).startswith("stopped"), 30, "the run to stop", interval=0.02)
+            seconds = time.monotonic() - clicked
+            assert seconds <= 2.0, f"Stop took {seconds:.2f} s"
+            _wait(lambda: page.locator(".dsnb-history table tbody tr").count() == 2, 10, "a second row in the run history")
+            _wait(lambda: page.locator(".dsnb-train").is_enabled(), 30, "Train to be enabled again")
+
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.locator(".dsnb-playground").screenshot(path=str(SCREENSHOT))
+            print(f"Stop took {seconds:.2f} s; curves changed {len(seen) - 1} times in a 3-epoch run; screenshot {SCREENSHOT}")
+        finally:
+            browser.close()
