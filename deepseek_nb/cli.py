@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS
 
 # %% auto #0
-__all__ = ['UsageError', 'make_parser', 'cmd_train', 'main']
+__all__ = ['UsageError', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(Exception):
@@ -49,6 +49,14 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, help="run folder to write (default: runs/DATASET-seedSEED)")
     t.add_argument("--force", action="store_true", help="replace the run folder if it exists")
     t.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    a = commands.add_parser("audit", help="check a data set for duplicates, broken values, sorted labels, label errors, ...",
+                            description="Audit a data set (see deepseek_nb.data.audit) and print the report as a table or as JSON.")
+    source = a.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="bundled or Keras data set name, or a .csv file / image folder")
+    source.add_argument("--npz", type=Path, help=".npz file with arrays images/labels (or x/y)")
+    a.add_argument("--json", action="store_true", help="print the report as JSON (lists hold sample indices)")
+    a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
+    a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
@@ -85,6 +93,17 @@ def cmd_train(args) -> int:
     print(f"{score} after {m['epochs_run']} epochs (best {m['best_epoch']}) in {m['train_seconds']:.1f} s; run folder: {folder}")
     return 0
 
+# %% ../nbs/06_cli.ipynb #28cabafa
+def cmd_audit(args) -> int:
+    "Print the audit report of a data set: a table, or JSON with `--json`."
+    from deepseek_nb.data import load_dataset, audit
+    if args.npz is not None and not (args.npz.suffix == ".npz" and args.npz.is_file()):
+        raise UsageError(f"--npz: {args.npz} is not an existing .npz file")
+    report = audit(load_dataset(args.npz if args.npz is not None else args.dataset), label_errors=not args.no_label_errors, seed=args.seed)
+    if args.json: print(json.dumps(report.to_dict(), indent=1))
+    else: print(f"Audit of {report.name} ({report.n_samples} samples)\n{report!r}")
+    return 0
+
 # %% ../nbs/06_cli.ipynb #99c2b3f8
 def _swap_in(staging: Path, folder: Path):
     "Replace `folder` by `staging` with two renames; the old folder is removed only once the new one is in place."
@@ -101,8 +120,8 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None: parser.print_help(); return 2
-        return cmd_train(args)
-    except (UsageError, ValueError, FileNotFoundError) as e:
+        return dict(train=cmd_train, audit=cmd_audit)[args.command](args)
+    except (UsageError, ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"deepseek-nb: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -329,26 +329,32 @@ def train_test_overlap(ds: Dataset, splits: Splits | None = None) -> list:
     return sorted(int(i) for i in splits.test.index if keys[i] in seen)
 
 # %% ../nbs/02_data.ipynb #2861ba3a
-def _quick_model(kind: str, n_features: int):
+def _quick_model(kind: str, n_features: int, smallest_class: int, n_train: int):
+    "Logistic regression on tf-idf for texts; a Gaussian per class on 40 principal components otherwise (if every class has enough samples)."
     from sklearn.pipeline import make_pipeline
     from sklearn.linear_model import LogisticRegression
     if kind == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
         return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=500, C=4.0))
     from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
     from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
-    return make_pipeline(PCA(min(40, n_features), random_state=0), QuadraticDiscriminantAnalysis(reg_param=0.1))
+    components = min(40, n_features, n_train - 1)
+    if smallest_class >= 2 * components: return make_pipeline(PCA(components, random_state=0), QuadraticDiscriminantAnalysis(reg_param=0.1))
+    return make_pipeline(PCA(components, random_state=0), StandardScaler(), LogisticRegression(max_iter=500))
 
 def out_of_fold_probabilities(ds: Dataset, folds: int = 5, seed: int = 0) -> np.ndarray:
     "Class probabilities for every sample from a quick model that never saw it (k-fold cross-validation)."
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from threadpoolctl import threadpool_limits
     if ds.task != "classification": raise ValueError(f"Label errors need classes; {ds.name} is a regression data set")
-    folds = min(folds, int(np.bincount(ds.y).min()))
+    smallest = int(np.bincount(ds.y).min())
+    folds = min(folds, smallest)
     if folds < 2: raise ValueError(f"Every class needs at least 2 samples for out-of-fold probabilities; counts are {np.bincount(ds.y).tolist()}")
     x = ds.x.astype(str) if ds.kind == "text" else _features(ds)
     with threadpool_limits(1):
-        return cross_val_predict(_quick_model(ds.kind, x.shape[1] if ds.kind != "text" else 0), x, ds.y,
+        model = _quick_model(ds.kind, x.shape[1] if ds.kind != "text" else 0, smallest * (folds - 1) // folds, len(ds) * (folds - 1) // folds)
+        return cross_val_predict(model, x, ds.y,
                                  cv=StratifiedKFold(folds, shuffle=True, random_state=seed), method="predict_proba")
 
 # %% ../nbs/02_data.ipynb #d15e64ff
@@ -393,7 +399,10 @@ class AuditReport:
         return out
 
     def _repr_html_(self): return self.table().to_html(index=False)
-    def __repr__(self): return self.table().to_string(index=False)
+    def __repr__(self):
+        rows = self.table().astype(str).values.tolist()
+        widths = [max(len(r[k]) for r in rows + [["check", "status", "finding", "samples"]]) for k in range(4)]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [["check", "status", "finding", "samples"]] + rows)
 
 # %% ../nbs/02_data.ipynb #bb7da430
 def _first(indices, k: int = 8) -> str:
