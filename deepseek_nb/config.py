@@ -189,6 +189,10 @@ class TrainConfig(_Config):
     weight_decay: float = 1e-4
     schedule: str = "constant"
     warmup_epochs: int = 0
+    step_epochs: int = 0
+    step_factor: float = 0.1
+    plateau_patience: int = 0
+    plateau_factor: float = 0.5
     epochs: int = 30
     batch_size: int = 32
     patience: int = 5
@@ -211,6 +215,12 @@ class TrainConfig(_Config):
         _int_at_least("epochs", self.epochs, 1)
         _int_at_least("warmup_epochs", self.warmup_epochs, 0)
         _require(self.warmup_epochs < self.epochs, "warmup_epochs", self.warmup_epochs, f"smaller than epochs ({self.epochs})")
+        _int_at_least("step_epochs", self.step_epochs, 0)
+        _number_in("step_factor", self.step_factor, 1e-6, 1)
+        _int_at_least("plateau_patience", self.plateau_patience, 0)
+        _number_in("plateau_factor", self.plateau_factor, 1e-6, 1, high_open=True)
+        _require(not self.plateau_patience or self.schedule == "constant", "plateau_patience", self.plateau_patience,
+                 f"0 unless schedule='constant' (schedule={self.schedule!r} already sets the learning rate at every step)")
         _int_at_least("batch_size", self.batch_size, 1)
         _int_at_least("patience", self.patience, 0)
         _int_at_least("min_epochs", self.min_epochs, 0)
