@@ -275,7 +275,11 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
 def _callbacks(cfg: TrainConfig, monitor: str, folder: Path | None, state: dict, best: BestWeights, history, config: dict) -> list:
     "The callbacks `train` adds, in the order they must run."
     C = keras.callbacks
-    cbs = [history]
+    cbs = []  # ReduceLROnPlateau first: it writes `learning_rate` into the epoch's logs, which History then records
+    if cfg.plateau_patience:
+        cbs.append(C.ReduceLROnPlateau(monitor=monitor, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
+                                       min_lr=cfg.learning_rate * 1e-3))
+    cbs.append(history)
     if folder is not None: cbs.append(C.BackupAndRestore(str(folder / "backup"), double_checkpoint=True))
     cbs.append(best)
     if folder is not None:
@@ -285,9 +289,6 @@ def _callbacks(cfg: TrainConfig, monitor: str, folder: Path | None, state: dict,
     if cfg.patience and monitor == "val_loss":
         stopping = _ResumableEarlyStopping(state.get("stopping"), monitor=monitor, patience=cfg.patience, start_from_epoch=cfg.min_epochs)
         cbs.append(stopping)
-    if cfg.plateau_patience:
-        cbs.append(C.ReduceLROnPlateau(monitor=monitor, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
-                                       min_lr=cfg.learning_rate * 1e-3))
     if folder is not None: cbs.append(_Progress(folder / "backup" / "progress.json", config, history, best, stopping, state.get("seconds", 0.0)))
     return cbs
 
@@ -376,8 +377,9 @@ class LiveCurves(keras.callbacks.Callback):
         if self.batch_losses: ax.plot(*zip(*self.batch_losses), color="C0", lw=0.8, alpha=0.4, label="loss (running)")
         return fig
     def _draw(self):
-        self._last = self.clock(); self.redraws += 1
+        started = self.clock(); self.redraws += 1
         png = _figure_png(self.figure())
+        self._last = self.clock() + 9 * (self.clock() - started)  # after a slow redraw wait longer: drawing stays under ~10 % of the time
         if not self.notebook: return _save_atomic(self.path, lambda p: p.write_bytes(png))
         from IPython.display import Image, display
         if self.output is not None:
@@ -571,12 +573,12 @@ def _draw_sample(ax, kind: str, x, title: str, truth=None, guess=None):
     if kind == "image": ax.imshow(np.asarray(x, "float32").squeeze(), cmap="gray_r"); ax.set_xticks([]); ax.set_yticks([])
     elif kind == "text":
         import textwrap
-        ax.text(0.01, 0.95, textwrap.fill(str(x), 60), va="top", fontsize=8, transform=ax.transAxes); ax.axis("off")
+        ax.text(0.01, 0.95, textwrap.fill(str(x), 120), va="top", fontsize=8, transform=ax.transAxes); ax.axis("off")
     else:
         x = np.asarray(x, "float32").reshape(len(x), -1)[:, 0]
         ax.plot(range(len(x)), x, ".-", lw=0.8); ax.plot([len(x)], [truth], "o", label="true"); ax.plot([len(x)], [guess], "x", label="predicted")
         ax.tick_params(labelsize=7); ax.legend(fontsize=6)
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=8, loc="left" if kind == "text" else "center")
 
 def _plot_top_losses(self: Evaluation, k: int = 9):
     "The `k` samples with the largest loss: prediction, truth, loss (and probability of the prediction for classes)."
@@ -631,7 +633,10 @@ def _plot_attention(self: Evaluation, index: int = 0):
     x = self.split.x[index]
     scores = attention_scores(self.model, [str(x)] if self.kind == "text" else np.asarray(x, "float32")[None])[0].mean(0)
     labels = _position_labels(self.model, self.kind, x, scores.shape[-1])
-    fig = new_figure((11, 4.6) if self.kind == "image" else (7.5, 6.5)); axes = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1, 2))) if self.kind == "image" else [None, fig.subplots()]
+    if self.kind == "text":  # only the positions that hold words, not the padding
+        keep = [i for i, label in enumerate(labels) if label != "·"] or list(range(len(labels)))
+        scores, labels = scores[np.ix_(keep, keep)], [labels[i] for i in keep]
+    fig = new_figure((11, 4.6) if self.kind == "image" else (7.5, 6.5) if len(labels) > 8 else (6, 4.8)); axes = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1, 2))) if self.kind == "image" else [None, fig.subplots()]
     if self.kind == "image":
         _draw_sample(axes[0], "image", x, "input; bar: attention received")
         rows = np.repeat(scores.mean(0), max(1, np.asarray(x).shape[0] // len(scores)))
