@@ -59,10 +59,7 @@ class _Config:
     def from_json(cls, text_or_path):
         "Read a configuration from JSON text or a `.json` file."
         text = str(text_or_path)
-        if isinstance(text_or_path, Path) or not text.lstrip().startswith(("{", "[")):
-            path = Path(text_or_path)
-            if not path.is_file(): raise ValueError(f"{cls.__name__}.from_json needs JSON text or an existing .json file. Received: {text[:80]!r}")
-            text = path.read_text()
+        if not text.lstrip().startswith("{"): text = Path(text_or_path).read_text()
         try: d = json.loads(text)
         except json.JSONDecodeError as e: raise ValueError(f"{cls.__name__} JSON is not valid JSON: {e}") from None
         if not isinstance(d, dict): raise ValueError(f"{cls.__name__} JSON must hold an object. Received: {type(d).__name__}")
@@ -239,13 +236,12 @@ PRESETS = {
     "digits": (dict(input_shape=(8, 8), input_scale=16.0, depth=2, width=32, pooling="max", rnn="lstm", rnn_units=64,
                     heads=4, key_dim=16, dropout=0.1, num_classes=10),
                dict(learning_rate=3e-3, epochs=40, batch_size=32, patience=8, min_epochs=10)),
-    "mnist5k": (dict(input_shape=(28, 28), input_scale=255.0, depth=3, width=32, pooling="max", rnn="lstm", rnn_units=64,
-                     heads=4, key_dim=16, dropout=0.2, num_classes=10),
-                dict(learning_rate=2e-3, epochs=30, batch_size=64, patience=6, min_epochs=8)),
+    "mnist5k": (dict(input_shape=(28, 28), input_scale=255.0, depth=3, width=32, width_growth=True, pooling="max",
+                     batch_norm=True, bn_momentum=0.9, rnn="lstm", rnn_units=64, heads=4, key_dim=16, dropout=0.2, num_classes=10),
+                dict(learning_rate=3e-3, schedule="one_cycle", epochs=20, batch_size=64, patience=0)),
     "sentence_polarity": (dict(input_kind="text", input_shape=None, sequence_length=50, vocab_size=12000, embed_dim=64,
-                               normalization="none", depth=1, width=64, kernel_size=5, pooling="max", rnn="gru",
-                               rnn_units=32, bidirectional=True, heads=2, key_dim=16, head_pooling="mean",
-                               dropout=0.5, l2=1e-4, num_classes=2),
+                               normalization="none", depth=1, width=100, kernel_size=3, pooling="max", rnn="none",
+                               heads=2, key_dim=16, head_pooling="attention", dropout=0.5, l2=1e-4, num_classes=2),
                           dict(learning_rate=1e-3, epochs=15, batch_size=32, patience=3)),
     "sunspots": (dict(input_kind="series", input_shape=(20,), task="regression", normalization="standardize", depth=1,
                       width=32, pooling="none", rnn="gru", rnn_units=32, heads=2, key_dim=8, head_pooling="last",
