@@ -1,0 +1,118 @@
+"""How instant the Playground feels, against its budgets and against baselines measured in the same run.
+
+    python bench/widgets.py [--repeat 7]
+
+- readout update after a control change (budget 200 ms): a new width or depth builds the model and runs
+  cost_summary; baseline: building a plain two-layer Dense model;
+- one curve redraw (budget 60 ms): CurvesPlot.update + png() every 8th batch of a replayed 10-epoch run with 3
+  earlier runs overlaid (most redraws paste the axes and draw only the lines; some redraw everything);
+  baselines: a fresh empty two-panel figure to PNG, and plot_curves drawn from scratch;
+- first curve point after Train on digits (budget 3 s): from pg.train() until the curves image holds a batch;
+  baseline: time to the first batch of a plain Dense model's fit on the same data (the tf.function floor).
+
+The machine's CPU may be shared (several processes training at once), so absolute numbers are noisy; the
+baselines move with the load, which is why ratios are printed too.
+"""
+import argparse, io, math, os, statistics, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import keras
+from deepseek_nb.architecture import new_figure
+from deepseek_nb.data import load_dataset
+from deepseek_nb.widgets import CurvesPlot, Playground, figure_png, plot_curves
+
+
+def ms(seconds: float) -> str: return f"{1000 * seconds:8.1f} ms"
+
+
+def timed(action) -> float:
+    started = time.perf_counter(); action(); return time.perf_counter() - started
+
+
+def readout(pg: Playground, repeat: int) -> list:
+    "Seconds per readout update for control changes that need a model build (each value once: no cache hits)."
+    changes = [("width", w) for w in (36, 40, 44, 52, 56, 60, 68, 72, 76, 84)[:repeat]] + [("depth", 1), ("depth", 3)]
+    return [timed(lambda: setattr(pg.controls[name], "value", value)) for name, value in changes]
+
+
+def dense_model():
+    return keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+
+
+def fake_run(epochs: int = 40, steps: int = 40, seed: int = 0) -> tuple[dict, list]:
+    rng = np.random.default_rng(seed)
+    loss = list(np.exp(-np.arange(epochs) / 10) + rng.random(epochs) * 0.05)
+    history = dict(loss=loss, accuracy=[1 - l / 2 for l in loss], val_loss=[l * 1.1 for l in loss], val_accuracy=[1 - l / 1.8 for l in loss])
+    batches = [(e + (b + 1) / steps, dict(loss=loss[e], accuracy=1 - loss[e] / 2)) for e in range(epochs) for b in range(steps)]
+    return history, batches
+
+
+def redraws(repeat: int) -> dict:
+    "Seconds per redraw while a 10-epoch run (40 batches an epoch) is replayed, with 3 earlier runs overlaid."
+    history, batches = fake_run(10)
+    earlier = [(f"val #{i} d2 w32", fake_run(40, seed=i)[0]) for i in range(1, 4)]
+    live = CurvesPlot()
+    results = dict(live=[], empty=[], scratch=[])
+    for n in range(1, len(batches) + 1, 8):  # every 8th batch, like a throttled redraw
+        epochs = {k: v[: int(batches[n - 1][0])] for k, v in history.items()}
+        results["live"].append(timed(lambda: live.update(epochs, batches[:n], earlier, "run #4").png()))
+    results["full_draws"] = live.full_draws
+
+    def empty():
+        fig = new_figure((9.4, 3.0)); fig.subplots(1, 2); figure_png(fig)
+    for i in range(repeat):
+        results["empty"].append(timed(empty))
+        results["scratch"].append(timed(lambda: figure_png(plot_curves(history, batches, earlier, "run #4"))))
+    return results
+
+
+def first_point(pg: Playground, depth: int) -> float:
+    "Seconds from pg.train() until the curves image holds a point (the untrained model's loss at step 0); then stop the run."
+    pg.depth.value, pg.epochs.value = depth, 50
+    seen, started = len(pg.redraws), time.perf_counter()
+    pg.train()
+    while not any(r["points"] for r in pg.redraws[seen:]) and pg.training: time.sleep(0.005)
+    seconds = time.perf_counter() - started
+    pg.stop(); pg._thread.join(60)
+    return seconds
+
+
+def dense_first_batch(data) -> float:
+    class First(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.seconds = self.seconds if hasattr(self, "seconds") else time.perf_counter() - started
+            self.model.stop_training = True
+    model, first = dense_model(), First()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    started = time.perf_counter()
+    model.fit(data.x, data.y, epochs=1, batch_size=32, verbose=0, callbacks=[first])
+    return first.seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(); parser.add_argument("--repeat", type=int, default=7)
+    repeat = parser.parse_args().repeat
+    pg = Playground()
+    dense_model()  # warm-up of Keras itself
+    base_build = statistics.median(timed(dense_model) for _ in range(repeat))
+    updates = readout(pg, repeat)
+    print(f"{'measure':52s} {'median':>11s} {'max':>11s} {'budget':>8s} {'median/budget':>14s} {'x baseline':>11s}")
+    print(f"{'readout update after a control change':52s} {ms(statistics.median(updates))} {ms(max(updates))} {'200 ms':>8s} "
+          f"{statistics.median(updates) / 0.2:14.2f} {statistics.median(updates) / base_build:11.1f}")
+    print(f"{'  baseline: build a plain Dense model':52s} {ms(base_build)}")
+    draws = redraws(repeat)
+    live, empty, scratch = (statistics.median(draws[k]) for k in ("live", "empty", "scratch"))
+    print(f"{'one curve redraw (CurvesPlot, replayed run + 3 runs)':52s} {ms(live)} {ms(max(draws['live']))} {'60 ms':>8s} {live / 0.06:14.2f} {live / empty:11.1f}")
+    print(f"{'  redraws / of which drew the axes again':52s} {len(draws['live']):8d}    {draws['full_draws']:8d}")
+    print(f"{'  baseline: fresh empty two-panel figure to PNG':52s} {ms(empty)}")
+    print(f"{'  from scratch: plot_curves + PNG':52s} {ms(scratch)} {'':11s} {'':8s} {scratch / 0.06:14.2f} {scratch / empty:11.1f}")
+    data = load_dataset("digits")
+    base_fit = dense_first_batch(data)
+    cold, warm = first_point(pg, 2), first_point(pg, 1)
+    print(f"{'first curve point after Train, first run (digits)':52s} {ms(cold)} {'':11s} {'3 s':>8s} {cold / 3:14.2f} {cold / base_fit:11.1f}")
+    print(f"{'first curve point after Train, later run (digits)':52s} {ms(warm)} {'':11s} {'3 s':>8s} {warm / 3:14.2f} {warm / base_fit:11.1f}")
+    print(f"{'  baseline: first batch of a plain Dense fit':52s} {ms(base_fit)}")
+    print(f"load average (1 min) during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__": main()
