@@ -49,6 +49,7 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, help="run folder to write (default: runs/DATASET-seedSEED)")
     t.add_argument("--force", action="store_true", help="replace the run folder if it exists")
     t.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    t.add_argument("--workers", type=_positive_int, default=1, help="train with N local worker processes (data parallel over 127.0.0.1, see deepseek_nb.distributed); --batch-size is then per worker (default: 1)")
     a = commands.add_parser("audit", help="check a data set for duplicates, broken values, sorted labels, label errors, ...",
                             description="Audit a data set (see deepseek_nb.data.audit) and print the report as a table or as JSON.")
     source = a.add_mutually_exclusive_group(required=True)
@@ -86,9 +87,11 @@ def cmd_train(args) -> int:
           f"heads={model_cfg.heads} rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}", flush=True)
     staging = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    run = train(model_cfg, data, train_cfg, out=staging, verbose=0 if args.quiet else 2)
+    if args.workers > 1:
+        from deepseek_nb.distributed import launch_workers
+        m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=staging, verbose=0 if args.quiet else 1)[0]["metrics"]
+    else: m = train(model_cfg, data, train_cfg, out=staging, verbose=0 if args.quiet else 2).metrics
     _swap_in(staging, folder)
-    m = run.metrics
     score = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"test RMSE {m['test_rmse']:.3f}"
     print(f"{score} after {m['epochs_run']} epochs (best {m['best_epoch']}) in {m['train_seconds']:.1f} s; run folder: {folder}")
     return 0
