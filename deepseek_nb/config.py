@@ -59,7 +59,10 @@ class _Config:
     def from_json(cls, text_or_path):
         "Read a configuration from JSON text or a `.json` file."
         text = str(text_or_path)
-        if not text.lstrip().startswith("{"): text = Path(text_or_path).read_text()
+        if isinstance(text_or_path, Path) or not text.lstrip().startswith(("{", "[")):
+            path = Path(text_or_path)
+            if not path.is_file(): raise ValueError(f"{cls.__name__}.from_json needs JSON text or an existing .json file. Received: {text[:80]!r}")
+            text = path.read_text()
         try: d = json.loads(text)
         except json.JSONDecodeError as e: raise ValueError(f"{cls.__name__} JSON is not valid JSON: {e}") from None
         if not isinstance(d, dict): raise ValueError(f"{cls.__name__} JSON must hold an object. Received: {type(d).__name__}")
