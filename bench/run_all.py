@@ -13,6 +13,8 @@ BENCHMARKS = [  # (script, what it measures)
     ("live_curves.py", "LiveCurves overhead against a bare model.fit"),
     ("compress.py", "Pruning, quantisation and TFLite: size, latency, accuracy"),
     ("widgets.py", "Playground latencies"),
+    ("eda.py", "Text augmentation (EDA) throughput"),
+    ("pipeline.py", "tf.data pipeline: batch delivery against a training step"),
     ("import_time.py", "Import time against TensorFlow's"),
     ("build_time.py", "Model build time"),
 ]
