@@ -1,0 +1,131 @@
+"""Distributed training in separate processes: logical devices must be set before TensorFlow starts, and multi-worker
+runs need one process per worker. Each test bounds its time."""
+import json, os, socket, subprocess, sys, textwrap, time
+import numpy as np
+import pytest
+from conftest import ROOT, cli
+
+def python(code: str, timeout: float = 240, env=None) -> subprocess.CompletedProcess:
+    "Run `code` in a fresh Python; the last stdout line of a successful run is JSON."
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+
+def last_json(result) -> dict:
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+def test_mirrored_over_two_logical_cpus_trains_digits():
+    out = last_json(python("""
+        import json
+        from deepseek_nb.distributed import get_strategy, train_distributed
+        from deepseek_nb.config import preset
+        from deepseek_nb.data import load_dataset
+        strategy = get_strategy("mirrored", devices=2)
+        model_cfg, train_cfg = preset("digits")
+        run = train_distributed(model_cfg, load_dataset("digits"), train_cfg.replace(epochs=20, min_epochs=8), strategy=strategy)
+        print(json.dumps(run.metrics))
+    """))
+    assert out["replicas"] == 2 and out["per_replica_batch"] == 32
+    assert out["test_accuracy"] >= 0.97, out
+
+def test_one_mirrored_step_equals_one_device_step():
+    out = last_json(python("""
+        import json
+        import numpy as np
+        from deepseek_nb.distributed import get_strategy, one_step
+        from deepseek_nb.config import preset
+        from deepseek_nb.data import load_dataset
+        strategy = get_strategy("mirrored", devices=2)
+        cfg = preset("digits")[0].replace(dropout=0.0)
+        digits = load_dataset("digits")
+        x, y = digits.x[:64].astype("float32"), digits.y[:64]
+        single, w1 = one_step(cfg, x, y)
+        mirrored, w2 = one_step(cfg, x, y, strategy=strategy)
+        print(json.dumps(dict(single=single, mirrored=mirrored, replicas=strategy.num_replicas_in_sync,
+                              weight_gap=max(float(np.abs(a - b).max()) for a, b in zip(w1, w2)),
+                              moved=max(float(np.abs(a - b).max()) for a, b in zip(w1, one_step(cfg, x, y, learning_rate=1e-12)[1])))))
+    """))
+    assert out["replicas"] == 2
+    assert abs(out["single"] - out["mirrored"]) < 1e-5, out
+    assert out["weight_gap"] < 1e-5, out
+    assert out["moved"] > 1e-4, out  # the step really changed the weights, so equal weights mean equal updates
+
+def test_two_workers_on_loopback_agree_and_learn(tmp_path):
+    from deepseek_nb.distributed import launch_workers
+    from deepseek_nb.config import preset
+    model_cfg, train_cfg = preset("digits")
+    started = time.monotonic()
+    reports = launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=12, min_epochs=6), out=tmp_path / "run",
+                             timeout=150, startup_timeout=60, results=tmp_path / "workers")
+    assert time.monotonic() - started < 150
+    assert [r["task"] for r in reports] == [0, 1]
+    assert reports[0]["weights_sha256"] == reports[1]["weights_sha256"]
+    w0, w1 = (np.load(tmp_path / "workers" / f"worker-{i}.npz") for i in (0, 1))
+    assert len(w0.files) == len(w1.files) > 0 and all(np.array_equal(w0[k], w1[k]) for k in w0.files)
+    assert reports[0]["metrics"] == reports[1]["metrics"] or reports[0]["metrics"]["test_accuracy"] == reports[1]["metrics"]["test_accuracy"]
+    assert reports[0]["metrics"]["test_accuracy"] >= 0.95, reports[0]["metrics"]
+    assert reports[0]["metrics"]["replicas"] == 2
+    files = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras", "best.weights.h5"} <= files
+
+def _free_port() -> int:
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+def test_worker_without_its_peer_fails_fast_and_clearly():
+    me, peer = _free_port(), _free_port()
+    config = dict(cluster=dict(worker=[f"127.0.0.1:{me}", f"127.0.0.1:{peer}"]), task=dict(type="worker", index=0))
+    started = time.monotonic()
+    result = python("""
+        import sys, time
+        from deepseek_nb.distributed import get_strategy
+        started = time.monotonic()
+        try: get_strategy("multiworker", timeout=5)
+        except TimeoutError as e: print(f"{time.monotonic() - started:.1f} s: {e}", file=sys.stderr); sys.exit(3)
+    """, timeout=120, env=dict(TF_CONFIG=json.dumps(config)))
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert f"could not reach its peers within 5 s: nothing answers at 127.0.0.1:{peer} (worker 1)" in result.stderr
+    waited = float(result.stderr.strip().splitlines()[-1].split(" s:")[0])
+    assert 4 <= waited < 30, waited  # the strategy gave up after its timeout, not later
+    assert time.monotonic() - started < 120
+
+def test_launcher_deadline_kills_the_workers(tmp_path):
+    from deepseek_nb.distributed import launch_workers
+    from deepseek_nb.config import preset
+    model_cfg, train_cfg = preset("digits")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not finish within timeout=3 s"):
+        launch_workers(2, model_cfg, "digits", train_cfg, timeout=3, results=tmp_path)
+    assert time.monotonic() - started < 30
+
+def test_model_parallel_places_blocks_and_matches_single_device():
+    out = last_json(python("""
+        import json
+        import numpy as np
+        from deepseek_nb.distributed import logical_cpus, model_parallel, placement
+        from deepseek_nb.architecture import build_model
+        from deepseek_nb.config import preset
+        from deepseek_nb.data import load_dataset
+        logical_cpus(3)
+        cfg = preset("digits")[0]
+        digits = load_dataset("digits")
+        devices = dict(input="/device:CPU:2", feature_extractor="/device:CPU:2", sequence="/device:CPU:0", head="/device:CPU:1")
+        parallel, single = model_parallel(cfg, devices, adapt_data=digits.x, seed=1), build_model(cfg, adapt_data=digits.x, seed=0)
+        before = float(np.abs(single.predict(digits.x[:200], verbose=0) - parallel.predict(digits.x[:200], verbose=0)).max())
+        parallel.set_weights(single.get_weights())
+        gap = float(np.abs(single.predict(digits.x[:200], verbose=0) - parallel.predict(digits.x[:200], verbose=0)).max())
+        table = placement(parallel)
+        print(json.dumps(dict(gap=gap, before=before, variables=table["variable_devices"].to_dict(), ops=table["op_devices"].to_dict())))
+    """))
+    assert out["variables"] == dict(input="", feature_extractor="CPU:2", sequence="CPU:0", head="CPU:1"), out
+    assert out["ops"] == dict(input="CPU:2", feature_extractor="CPU:2", sequence="CPU:0", head="CPU:1"), out
+    assert out["before"] > 1e-3 and out["gap"] < 1e-5, out
+
+def test_logical_cpus_too_late_says_what_to_do():
+    result = python("""
+        import tensorflow as tf
+        tf.constant(1.0) + 1  # TensorFlow starts here
+        from deepseek_nb.distributed import get_strategy
+        get_strategy("mirrored", devices=2)
+    """, timeout=120)
+    assert result.returncode != 0
+    assert "already started with 1 CPU device(s)" in result.stderr and "restart the kernel" in result.stderr
