@@ -129,3 +129,11 @@ def test_logical_cpus_too_late_says_what_to_do():
     """, timeout=120)
     assert result.returncode != 0
     assert "already started with 1 CPU device(s)" in result.stderr and "restart the kernel" in result.stderr
+
+def test_cli_train_with_two_workers(tmp_path):
+    result = cli("train", "--dataset", "digits", "--workers", "2", "--epochs", "2", "--quiet", "--out", tmp_path / "run", timeout=200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "test accuracy" in result.stdout
+    assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["replicas"] == 2 and metrics["epochs_run"] == 2
