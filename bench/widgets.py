@@ -2,8 +2,9 @@
 
     python bench/widgets.py [--repeat 7]
 
-- readout update after a control change (budget 200 ms): a new width or depth builds the model and runs
-  cost_summary; baseline: building a plain two-layer Dense model;
+- readout update after a control change (budget 200 ms): setting a Playground slider to a new value, which
+  validates the configuration and computes the cost table from it (estimate_costs); baseline: building a plain
+  two-layer Dense model; for comparison, the exact path the estimate replaces (build_model + cost_summary);
 - one curve redraw (budget 60 ms): CurvesPlot.update + png() every 8th batch of a replayed 10-epoch run with 3
   earlier runs overlaid (most redraws paste the axes and draw only the lines; some redraw everything);
   baselines: a fresh empty two-panel figure to PNG, and plot_curves drawn from scratch;
@@ -19,6 +20,7 @@ import numpy as np
 import keras
 from deepseek_nb.architecture import new_figure
 from deepseek_nb.data import load_dataset
+from deepseek_nb.architecture import build_model, cost_summary
 from deepseek_nb.widgets import CurvesPlot, Playground, figure_png, plot_curves
 
 
@@ -67,14 +69,17 @@ def redraws(repeat: int) -> dict:
 
 
 def first_point(pg: Playground, depth: int) -> float:
-    "Seconds from pg.train() until the curves image holds a point (the untrained model's loss at step 0); then stop the run."
+    """Seconds from pg.train() until the curves image holds its first point (the untrained model's loss at step 0),
+    and until it holds the first trained batch; then stop the run."""
     pg.depth.value, pg.epochs.value = depth, 50
-    seen, started = len(pg.redraws), time.perf_counter()
+    seen, started, first = len(pg.redraws), time.perf_counter(), None
     pg.train()
-    while not any(r["points"] for r in pg.redraws[seen:]) and pg.training: time.sleep(0.005)
-    seconds = time.perf_counter() - started
+    while pg.training and not any(r["points"] >= 2 for r in pg.redraws[seen:]):
+        if first is None and any(r["points"] for r in pg.redraws[seen:]): first = time.perf_counter() - started
+        time.sleep(0.002)
+    batch = time.perf_counter() - started
     pg.stop(); pg._thread.join(60)
-    return seconds
+    return first, batch
 
 
 def dense_first_batch(data) -> float:
@@ -100,6 +105,9 @@ def main():
     print(f"{'readout update after a control change':52s} {ms(statistics.median(updates))} {ms(max(updates))} {'200 ms':>8s} "
           f"{statistics.median(updates) / 0.2:14.2f} {statistics.median(updates) / base_build:11.1f}")
     print(f"{'  baseline: build a plain Dense model':52s} {ms(base_build)}")
+    exact = [timed(lambda: cost_summary(build_model(pg.model_config.replace(width=w)))) for w in (20, 28, 92, 100, 108)[:repeat]]
+    print(f"{'  instead: build_model + cost_summary':52s} {ms(statistics.median(exact))} {ms(max(exact))} {'200 ms':>8s} "
+          f"{statistics.median(exact) / 0.2:14.2f} {statistics.median(exact) / base_build:11.1f}")
     draws = redraws(repeat)
     live, empty, scratch = (statistics.median(draws[k]) for k in ("live", "empty", "scratch"))
     print(f"{'one curve redraw (CurvesPlot, replayed run + 3 runs)':52s} {ms(live)} {ms(max(draws['live']))} {'60 ms':>8s} {live / 0.06:14.2f} {live / empty:11.1f}")
@@ -108,9 +116,11 @@ def main():
     print(f"{'  from scratch: plot_curves + PNG':52s} {ms(scratch)} {'':11s} {'':8s} {scratch / 0.06:14.2f} {scratch / empty:11.1f}")
     data = load_dataset("digits")
     base_fit = dense_first_batch(data)
-    cold, warm = first_point(pg, 2), first_point(pg, 1)
+    (cold, cold_batch), (warm, warm_batch) = first_point(pg, 2), first_point(pg, 1)
     print(f"{'first curve point after Train, first run (digits)':52s} {ms(cold)} {'':11s} {'3 s':>8s} {cold / 3:14.2f} {cold / base_fit:11.1f}")
     print(f"{'first curve point after Train, later run (digits)':52s} {ms(warm)} {'':11s} {'3 s':>8s} {warm / 3:14.2f} {warm / base_fit:11.1f}")
+    print(f"{'  first trained batch on the curves, first run':52s} {ms(cold_batch)} {'':11s} {'':8s} {cold_batch / 3:14.2f} {cold_batch / base_fit:11.1f}")
+    print(f"{'  first trained batch on the curves, later run':52s} {ms(warm_batch)} {'':11s} {'':8s} {warm_batch / 3:14.2f} {warm_batch / base_fit:11.1f}")
     print(f"{'  baseline: first batch of a plain Dense fit':52s} {ms(base_fit)}")
     print(f"load average (1 min) during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
