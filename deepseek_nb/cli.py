@@ -58,6 +58,8 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the report as JSON (lists hold sample indices)")
     a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
+    from deepseek_nb.optimize import add_compress_parser  # the command's logic lives in optimize.py
+    add_compress_parser(commands)
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
@@ -123,6 +125,9 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None: parser.print_help(); return 2
+        if args.command == "compress":
+            from deepseek_nb.optimize import compress_main
+            return compress_main(args)
         return dict(train=cmd_train, audit=cmd_audit)[args.command](args)
     except (UsageError, ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"deepseek-nb: error: {e}", file=sys.stderr)
