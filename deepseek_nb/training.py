@@ -357,7 +357,7 @@ class LiveCurves(keras.callbacks.Callback):
         self.path, self.output = Path(path), output
         self.min_interval = 1 / max_redraws_per_second if max_redraws_per_second > 0 else math.inf
         self.notebook = (_in_notebook() or output is not None) if notebook is None else notebook
-        self.clock, self.redraws, self.displays, self._handle = time.monotonic, 0, 0, None
+        self.clock, self.redraws, self.displays, self._handle, self.draw_seconds = time.monotonic, 0, 0, None, 0.0
     def on_train_begin(self, logs=None):
         self.history, self.batch_losses, self.epoch, self._last = {}, [], 0, -math.inf
         self.steps = (self.params or {}).get("steps") or 1
@@ -378,8 +378,10 @@ class LiveCurves(keras.callbacks.Callback):
         return fig
     def _draw(self):
         started = self.clock(); self.redraws += 1
-        png = _figure_png(self.figure())
-        self._last = self.clock() + 9 * (self.clock() - started)  # after a slow redraw wait longer: drawing stays under ~10 % of the time
+        self._show(_figure_png(self.figure()))
+        took = self.clock() - started; self.draw_seconds += took
+        self._last = self.clock() + 9 * took  # after a slow redraw wait longer: drawing stays under ~10 % of the time
+    def _show(self, png: bytes):
         if not self.notebook: return _save_atomic(self.path, lambda p: p.write_bytes(png))
         from IPython.display import Image, display
         if self.output is not None:
