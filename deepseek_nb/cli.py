@@ -9,11 +9,14 @@ from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS
 
 # %% auto #0
-__all__ = ['UsageError', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
+__all__ = ['UsageError', 'RunFailed', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(Exception):
     "A problem with what the user asked for: reported in one line, exit status 2."
+
+class RunFailed(Exception):
+    "The job itself failed (for example a worker process died): reported without a traceback, exit status 1."
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message): raise UsageError(message)
@@ -91,7 +94,8 @@ def cmd_train(args) -> int:
     shutil.rmtree(staging, ignore_errors=True)
     if args.workers > 1:
         from deepseek_nb.distributed import launch_workers
-        m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=staging, verbose=0 if args.quiet else 1)[0]["metrics"]
+        try: m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=staging, verbose=0 if args.quiet else 1)[0]["metrics"]
+        except (RuntimeError, TimeoutError) as e: raise RunFailed(f"multi-worker training failed: {e}") from None
     else: m = train(model_cfg, data, train_cfg, out=staging, verbose=0 if args.quiet else 2).metrics
     _swap_in(staging, folder)
     score = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"test RMSE {m['test_rmse']:.3f}"
@@ -132,6 +136,9 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"deepseek-nb: error: {e}", file=sys.stderr)
         return 2
+    except RunFailed as e:
+        print(f"deepseek-nb: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("deepseek-nb: interrupted", file=sys.stderr)
         return 130
