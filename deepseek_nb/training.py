@@ -359,35 +359,57 @@ class LiveCurves(keras.callbacks.Callback):
         self.notebook = (_in_notebook() or output is not None) if notebook is None else notebook
         self.clock, self.redraws, self.displays, self._handle, self.draw_seconds = time.monotonic, 0, 0, None, 0.0
     def on_train_begin(self, logs=None):
-        self.history, self.batch_losses, self.epoch, self._last = {}, [], 0, -math.inf
+        self.history, self.batch_losses, self.epoch, self._last, self._fig = {}, [], 0, -math.inf, None
         self.steps = (self.params or {}).get("steps") or 1
     def on_epoch_begin(self, epoch, logs=None): self.epoch = epoch
     def on_train_batch_end(self, batch, logs=None):
         if not self.notebook or self.clock() - self._last < self.min_interval or "loss" not in (logs or {}): return
         self.batch_losses.append((self.epoch + (batch + 1) / self.steps, float(logs["loss"])))
-        self._draw()
+        self._draw(logs)
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items(): self.history.setdefault(k, []).append(float(v))
-        self._draw()
+        self._draw(logs or {})
     def figure(self):
-        "The current curves as a `Figure`."
-        fig = plot_history(self.history, title=f"epoch {self.epoch + 1} of {(self.params or {}).get('epochs', '?')}") if self.history \
-              else new_figure((5, 3.4))
-        ax = fig.axes[0] if fig.axes else fig.subplots()
-        if self.batch_losses: ax.plot(*zip(*self.batch_losses), color="C0", lw=0.8, alpha=0.4, label="loss (running)")
-        return fig
-    def _draw(self):
+        "The current curves: one `Figure`, made at the first redraw and updated in place afterwards."
+        if self._fig is None: self._make_figure(self.history)
+        for name, line in self._lines.items(): line.set_data(range(1, len(self.history.get(name, [])) + 1), self.history.get(name, []))
+        if self.batch_losses: self._running.set_data(*zip(*self.batch_losses))
+        for ax in self._axes: ax.relim(); ax.autoscale_view()
+        self._axes[0].set_title(f"epoch {self.epoch + 1} of {(self.params or {}).get('epochs', '?')}", fontsize=9, loc="left")
+        return self._fig
+    def _draw(self, logs: dict):
         started = self.clock(); self.redraws += 1
+        if self._fig is None: self._make_figure(logs)
         self._show(_figure_png(self.figure()))
         took = self.clock() - started; self.draw_seconds += took
         self._last = self.clock() + 9 * took  # after a slow redraw wait longer: drawing stays under ~10 % of the time
-    def _show(self, png: bytes):
-        if not self.notebook: return _save_atomic(self.path, lambda p: p.write_bytes(png))
-        from IPython.display import Image, display
-        if self.output is not None:
-            self.output.clear_output(wait=True); self.output.append_display_data(Image(data=png, format="png")); return
-        if self._handle is None: self._handle, self.displays = display(Image(data=png, format="png"), display_id=True), self.displays + 1
-        else: self._handle.update(Image(data=png, format="png"))
+
+# %% ../nbs/03_training.ipynb #89409928
+def _make_figure(self: LiveCurves, logs: dict):
+    "The figure, once: a loss panel and one for the first metric in `logs`, with empty train/validation lines."
+    metric = next((k for k in logs if k not in ("loss", "learning_rate") and not k.startswith("val_")), None)
+    panels = ["loss"] + ([metric] if metric else [])
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    self._fig = new_figure((5 * len(panels), 3.4)); self._axes = self._fig.subplots(1, len(panels), squeeze=False)[0]
+    FigureCanvasAgg(self._fig)  # a canvas of its own, so saving does not set one up at every redraw
+    self._lines = {}
+    for ax, key in zip(self._axes, panels):
+        for name, style in ((key, "-"), (f"val_{key}", "--")): self._lines[name], = ax.plot([], [], style, marker=".", label=name)
+        ax.set_xlabel("epoch"); ax.set_ylabel(key); ax.grid(alpha=0.3)
+    self._running, = self._axes[0].plot([], [], color="C0", lw=0.8, alpha=0.4, label="loss (running)")
+    for ax, key in zip(self._axes, panels): ax.legend(fontsize=8, loc="lower right" if "acc" in key else "upper right")
+    self._fig.tight_layout()
+
+def _show(self: LiveCurves, png: bytes):
+    "Put the image where it belongs: the display handle, the `Output` widget, or the file."
+    if not self.notebook: return _save_atomic(self.path, lambda p: p.write_bytes(png))
+    from IPython.display import Image, display
+    if self.output is not None:
+        self.output.clear_output(wait=True); self.output.append_display_data(Image(data=png, format="png")); return
+    if self._handle is None: self._handle, self.displays = display(Image(data=png, format="png"), display_id=True), self.displays + 1
+    else: self._handle.update(Image(data=png, format="png"))
+
+LiveCurves._make_figure, LiveCurves._show = _make_figure, _show
 
 # %% ../nbs/03_training.ipynb #c4febbbc
 def _one_batch(data, batch_size: int, seed: int = 0):
