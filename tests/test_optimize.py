@@ -1,0 +1,60 @@
+"""`deepseek-nb compress` as a user runs it: a subprocess on a real run folder, JSON on stdout, files in --out."""
+import json
+import pytest
+from conftest import cli
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    "A tiny digits run folder written by `deepseek-nb train` (2 epochs)."
+    out = tmp_path_factory.mktemp("compress") / "run"
+    result = cli("train", "--epochs", "2", "--width", "16", "--quiet", "--out", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+def test_compress_prints_the_table_as_json_and_writes_the_variants(run_folder, tmp_path):
+    out = tmp_path / "compressed"
+    result = cli("compress", "--run", run_folder, "--epochs", "1", "--repeats", "3", "--tflite", "float32,int8", "--json", "--out", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(result.stdout)  # stdout holds nothing but the JSON; progress went to stderr
+    names = [r["variant"] for r in rows]
+    assert names == ["float", "pruned_80", "structured", "keras_int8", "tflite_float32", "tflite_int8",
+                     "tflite_structured_float32", "tflite_structured_int8"]
+    by = {r["variant"]: r for r in rows}
+    assert by["float"]["gzip_ratio"] == 1.0 and by["pruned_80"]["gzip_ratio"] < 0.6
+    assert by["structured"]["params"] < 0.55 * by["float"]["params"]
+    assert by["tflite_int8"]["bytes"] < 0.6 * by["tflite_float32"]["bytes"]
+    assert all(0 <= r["accuracy"] <= 1 and r["latency_ms"] > 0 for r in rows)
+    assert by["tflite_float32"]["params"] is None
+    assert "[compress] pruning to 80% sparsity" in result.stderr
+    written = {p.name for p in out.iterdir()}
+    assert {"pruned_80.keras", "structured.keras", "int8", "model_float32.tflite", "model_int8.tflite", "model_structured_int8.tflite",
+            "compare.csv", "compare.png"} <= written
+    assert (out / "model_int8.tflite").stat().st_size == by["tflite_int8"]["bytes"]
+
+def test_compress_reloads_the_int8_folder_it_wrote(run_folder, tmp_path):
+    out = tmp_path / "c"
+    assert cli("compress", "--run", run_folder, "--epochs", "1", "--repeats", "2", "--tflite", "float32", "--out", out).returncode == 0
+    import numpy as np
+    from deepseek_nb.optimize import load_quantized, quantization_report
+    from deepseek_nb.data import load_dataset
+    model = load_quantized(out / "int8")
+    assert quantization_report(model).loc["attention_output", "mode"] == "int8"
+    assert model.predict(load_dataset("digits").x[:8], verbose=0).shape == (8, 10)
+
+@pytest.mark.parametrize("args, message", [
+    (["--run", "/nonexistent/run"], "is not a run folder"),
+    (["--sparsity", "1.5"], "`target_sparsity` must be a float in (0, 1)"),
+    (["--fraction", "0"], "`fraction` must be a float in (0, 1)"),
+    (["--tflite", "int4"], "`modes` must be drawn from"),
+    (["--epochs", "0"], "`--epochs` must be at least 1"),
+])
+def test_bad_compress_arguments_fail_in_one_line(run_folder, args, message):
+    if "--run" not in args: args = ["--run", str(run_folder), *args]
+    result = cli("compress", *args, timeout=120)
+    assert result.returncode == 2, (result.stdout[-500:], result.stderr[-2000:])
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+def test_compress_needs_a_run(tmp_path):
+    result = cli("compress")
+    assert result.returncode == 2 and "--run" in result.stderr
