@@ -17,7 +17,8 @@ def render() -> str:
     for cell in nb.cells:  # TensorFlow's start-up messages on stderr are noise, not results
         if cell.cell_type == "code": cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
     body, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
-    body = re.sub(r"\]\((?!https?:)(images/[^)]+)\)", r"](nbs/\1)", body)
+    body = re.sub(r"\]\((?!https?:)(images/[^)]+)\)", r"](nbs/\1)", body)  # nbs/images/... from the notebook's folder
+    body = body.replace("](../", "](")  # ../docs/... from nbs/ is docs/... from the top
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return "<!-- generated from nbs/index.ipynb by .ci/make_readme.py: edit the notebook, not this file -->\n\n" + body
 
