@@ -395,9 +395,10 @@ def _make_figure(self: LiveCurves, logs: dict):
     self._lines = {}
     for ax, key in zip(self._axes, panels):
         for name, style in ((key, "-"), (f"val_{key}", "--")): self._lines[name], = ax.plot([], [], style, marker=".", label=name)
-        ax.set_xlabel("epoch"); ax.set_ylabel(key); ax.grid(alpha=0.3)
+        ax.set_xlabel("epoch"); ax.set_ylabel(key); ax.grid(alpha=0.3); ax.locator_params(nbins=4)  # tick labels are most of the drawing time
     self._running, = self._axes[0].plot([], [], color="C0", lw=0.8, alpha=0.4, label="loss (running)")
     for ax, key in zip(self._axes, panels): ax.legend(fontsize=8, loc="lower right" if "acc" in key else "upper right")
+    self._axes[0].set_title("epoch", fontsize=9, loc="left")  # room for the title that redraws fill in
     self._fig.tight_layout()
 
 def _show(self: LiveCurves, png: bytes):
