@@ -6,10 +6,10 @@
 from __future__ import annotations
 import argparse, json, shutil, sys
 from pathlib import Path
-from .config import ModelConfig, TrainConfig, preset, PRESETS
+from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
 
 # %% auto #0
-__all__ = ['UsageError', 'RunFailed', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
+__all__ = ['UsageError', 'RunFailed', 'add_compress_parser', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(Exception):
@@ -34,6 +34,22 @@ def _positive_float(text: str) -> float:
     return value
 
 # %% ../nbs/06_cli.ipynb #e21ee277
+def add_compress_parser(commands):
+    "Add the `compress` command to the `deepseek-nb` sub-command parsers."
+    c = commands.add_parser("compress", help="prune, quantise and export a trained run; print the comparison table",
+                            description="Prune (unstructured and structured), quantise (Keras int8) and export (TFLite) the model of "
+                                        "a run folder, then print size, latency, throughput and accuracy of every variant.")
+    c.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
+    c.add_argument("--sparsity", type=float, default=0.8, help="unstructured target sparsity (default: 0.8)")
+    c.add_argument("--fraction", type=float, default=0.5, help="fraction of filters, units and heads to remove (default: 0.5)")
+    c.add_argument("--epochs", type=int, default=8, help="fine-tuning epochs of each pruned model (default: 8)")
+    c.add_argument("--tflite", default=",".join(TFLITE_MODES), help=f"TFLite modes, comma-separated (default: {','.join(TFLITE_MODES)})")
+    c.add_argument("--repeats", type=int, default=100, help="timed batch-1 calls per variant (default: 100)")
+    c.add_argument("--out", type=Path, help="folder to write the compressed models and the table to")
+    c.add_argument("--json", action="store_true", help="print the table as JSON rows")
+    return c
+
+# %% ../nbs/06_cli.ipynb #badf19b6
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="deepseek-nb", description="Build, train and optimise a hybrid CNN + LSTM/GRU + attention model.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -61,7 +77,6 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the report as JSON (lists hold sample indices)")
     a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
-    from deepseek_nb.optimize import add_compress_parser  # the command's logic lives in optimize.py
     add_compress_parser(commands)
     return parser
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'OPTIMIZERS',
-           'SCHEDULES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig', 'preset']
+           'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig', 'preset']
 
 # %% ../nbs/00_config.ipynb #01a26ac9
 def _require(ok: bool, name: str, value, must: str):
@@ -180,6 +180,7 @@ class ModelConfig(_Config):
 # %% ../nbs/00_config.ipynb #5f3b5f4e
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "cosine_restarts", "one_cycle")
+TFLITE_MODES = ("float32", "float16", "dynamic", "int8")  # TFLite export modes (04_optimize)
 LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy", "mse", "mae", "huber")
 
 @dataclass

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .config import ModelConfig, TrainConfig, _write_text_atomic
+from .config import ModelConfig, TrainConfig, _write_text_atomic, TFLITE_MODES
 from .architecture import build_model, new_figure, BLOCKS
 from .data import Dataset, Split, Splits, to_tfdata, load_dataset
 from .training import train, make_optimizer, resolve_loss
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'TFLITE_MODES', 'prunable_weights', 'polynomial_sparsity', 'magnitude_mask',
-           'MagnitudePruning', 'sparsity_report', 'strip_pruning', 'accuracy', 'Compressed', 'prune', 'importance',
-           'smaller_config', 'shrink_model', 'structured_prune', 'quantization_report', 'quantize', 'save_quantized',
-           'load_quantized', 'export_tflite', 'tflite_interpreter', 'tflite_predict', 'compare', 'plot_comparison',
-           'compress', 'add_compress_parser', 'compress_main']
+__all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'prunable_weights', 'polynomial_sparsity', 'magnitude_mask', 'MagnitudePruning',
+           'sparsity_report', 'strip_pruning', 'accuracy', 'Compressed', 'prune', 'importance', 'smaller_config',
+           'shrink_model', 'structured_prune', 'quantization_report', 'quantize', 'save_quantized', 'load_quantized',
+           'export_tflite', 'tflite_interpreter', 'tflite_predict', 'compare', 'plot_comparison', 'compress',
+           'compress_main']
 
 # %% ../nbs/04_optimize.ipynb #88fe5be7
 PRUNABLE = (layers.Dense, layers.EinsumDense, layers.Conv1D, layers.Conv2D, layers.LSTMCell, layers.GRUCell)
@@ -323,8 +323,6 @@ def load_quantized(folder) -> keras.Model:
     return model
 
 # %% ../nbs/04_optimize.ipynb #bdb98359
-TFLITE_MODES = ("float32", "float16", "dynamic", "int8")
-
 def _unrolled(model: keras.Model) -> keras.Model:
     "A copy of `model` whose LSTM/GRU layers are unrolled (a static graph for the TFLite converter)."
     def clone(layer):
@@ -493,22 +491,6 @@ def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fr
         variants[f"tflite_structured_{mode}"] = export_tflite(variants["structured"], mode, splits.train.x)
     log("measuring")
     return compare(variants, splits.test, repeats), variants
-
-# %% ../nbs/04_optimize.ipynb #8297deed
-def add_compress_parser(commands):
-    "Add the `compress` command to the `deepseek-nb` sub-command parsers."
-    c = commands.add_parser("compress", help="prune, quantise and export a trained run; print the comparison table",
-                            description="Prune (unstructured and structured), quantise (Keras int8) and export (TFLite) the model of "
-                                        "a run folder, then print size, latency, throughput and accuracy of every variant.")
-    c.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
-    c.add_argument("--sparsity", type=float, default=0.8, help="unstructured target sparsity (default: 0.8)")
-    c.add_argument("--fraction", type=float, default=0.5, help="fraction of filters, units and heads to remove (default: 0.5)")
-    c.add_argument("--epochs", type=int, default=8, help="fine-tuning epochs of each pruned model (default: 8)")
-    c.add_argument("--tflite", default=",".join(TFLITE_MODES), help=f"TFLite modes, comma-separated (default: {','.join(TFLITE_MODES)})")
-    c.add_argument("--repeats", type=int, default=100, help="timed batch-1 calls per variant (default: 100)")
-    c.add_argument("--out", type=Path, help="folder to write the compressed models and the table to")
-    c.add_argument("--json", action="store_true", help="print the table as JSON rows")
-    return c
 
 # %% ../nbs/04_optimize.ipynb #b4c176bc
 def _load_run(folder: Path):

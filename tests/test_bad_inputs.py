@@ -145,3 +145,45 @@ def test_cli(argv, words, tmp_path):
     errors = [l for l in result.stderr.splitlines() if l.startswith("deepseek-nb: error:")]
     assert len(errors) == 1 and words in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+def _optimisation_cases():
+    from deepseek_nb.architecture import build_model
+    from deepseek_nb.optimize import prune, quantize, export_tflite, compare, structured_prune
+    model = build_model(ModelConfig(), seed=0)
+    bidirectional = ModelConfig(bidirectional=True)
+    return [
+        ("prune-sparsity-above-1", lambda: prune(model, _digits(), target_sparsity=1.2), ValueError, "target_sparsity"),
+        ("quantize-unknown-mode", lambda: quantize(model, "int4"), ValueError, "`mode` must be one of"),
+        ("tflite-unknown-mode", lambda: export_tflite(model, "int2"), ValueError, "`mode` must be one of 'float32'"),
+        ("compare-nothing", lambda: compare({}, _digits().splits().test), ValueError, "`variants` must name at least one model"),
+        ("structured-bidirectional", lambda: structured_prune(build_model(bidirectional), _digits(), model_config=bidirectional), ValueError, "bidirectional"),
+    ]
+
+@pytest.mark.parametrize("index", range(5))
+def test_optimisation(index): _check(*_optimisation_cases()[index][1:])
+
+def _distributed_cases(monkeypatch):
+    from deepseek_nb.distributed import get_strategy, model_parallel
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    return [
+        ("strategy-unknown", lambda: get_strategy("cluster"), ValueError, "`kind` must be one of"),
+        ("multiworker-without-tf-config", lambda: get_strategy("multiworker"), ValueError, "needs the TF_CONFIG environment variable"),
+        ("tpu-absent", lambda: get_strategy("tpu"), RuntimeError, "needs a TPU"),
+        ("model-parallel-missing-block", lambda: model_parallel(ModelConfig(), devices={"input": "/cpu:0"}), ValueError, "must map each block"),
+    ]
+
+@pytest.mark.parametrize("index", range(4))
+def test_distributed(index, monkeypatch): _check(*_distributed_cases(monkeypatch)[index][1:])
+
+def test_widget_shows_the_validation_message_instead_of_raising():
+    from deepseek_nb.widgets import config_readout
+    html, ok = config_readout(dict(depth=9), {})
+    assert not ok and "shrinks the 8x8 input to nothing. Use depth &lt;= 3" in html
+
+def test_widget_refuses_to_train_an_impossible_configuration():
+    from deepseek_nb.widgets import Playground
+    pg = Playground()
+    pg.depth.value = pg.depth.max  # 6 pooling blocks cannot fit an 8x8 image
+    with pytest.raises(ValueError) as info: pg.train(block=True)
+    assert "`depth`=6" in str(info.value) and "Use depth <= 3" in str(info.value)
+    assert not pg.runs
