@@ -23,7 +23,9 @@ def run(script: str) -> tuple[str, float, int]:
     started = time.perf_counter()
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    text = result.stdout if result.returncode == 0 else result.stdout + "\n" + result.stderr[-3000:]
+    noise = ("I0000", "E0000", "W0000", "WARNING: All log messages", "To enable the following")  # TensorFlow start-up chatter
+    errors = "\n".join(l for l in result.stderr.splitlines() if not l.startswith(noise))
+    text = result.stdout if result.returncode == 0 else result.stdout + "\n" + errors[-3000:]
     return text.strip(), time.perf_counter() - started, result.returncode
 
 def main():
