@@ -21,7 +21,8 @@ import keras
 from deepseek_nb.architecture import new_figure
 from deepseek_nb.data import load_dataset
 from deepseek_nb.architecture import build_model, cost_summary
-from deepseek_nb.widgets import CurvesPlot, Playground, figure_png, plot_curves
+from deepseek_nb.architecture import figure_png
+from deepseek_nb.widgets import CurvesPlot, Playground, plot_curves
 
 
 def ms(seconds: float) -> str: return f"{1000 * seconds:8.1f} ms"

@@ -12,7 +12,7 @@ from .config import ModelConfig
 
 # %% auto #0
 __all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'build_model',
-           'attention_scores', 'cost_summary', 'new_figure', 'plot_blocks']
+           'attention_scores', 'cost_summary', 'new_figure', 'figure_png', 'plot_blocks']
 
 # %% ../nbs/01_architecture.ipynb #b0036c78
 def _minmax_layer(data) -> layers.Rescaling:
@@ -189,6 +189,13 @@ def new_figure(figsize=(6, 4)):
     from matplotlib.figure import Figure
     _load_backend()
     return Figure(figsize=figsize)
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    "The PNG bytes of a Figure (for image widgets and files)."
+    import io
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 # %% ../nbs/01_architecture.ipynb #ed769124
 def plot_blocks(model: keras.Model):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import ModelConfig, TrainConfig, _write_text_atomic
-from .architecture import BLOCKS, attention_scores, build_model, new_figure
+from .architecture import BLOCKS, attention_scores, build_model, new_figure, figure_png
 from .data import Dataset, Split, Splits, to_tfdata
 
 # %% auto #0
@@ -346,8 +346,7 @@ def _in_notebook() -> bool:
     shell = get_ipython()
     return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"
 
-def _figure_png(fig, dpi: int = 72) -> bytes:
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi); return buf.getvalue()
+
 
 # %% ../nbs/03_training.ipynb #ae0c79b2
 class LiveCurves(keras.callbacks.Callback):
@@ -380,7 +379,7 @@ class LiveCurves(keras.callbacks.Callback):
     def _draw(self, logs: dict):
         started = self.clock(); self.redraws += 1
         if self._fig is None: self._make_figure(logs)
-        self._show(_figure_png(self.figure()))
+        self._show(figure_png(self.figure(), dpi=72))
         took = self.clock() - started; self.draw_seconds += took
         self._last = self.clock() + 9 * took  # after a slow redraw wait longer: drawing stays under ~10 % of the time
 

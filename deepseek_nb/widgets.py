@@ -9,15 +9,15 @@ import numpy as np
 import ipywidgets as W
 import keras
 from .config import ModelConfig, TrainConfig, preset, PRESETS, OPTIMIZERS, SCHEDULES, RNNS
-from .architecture import BLOCKS, build_model, cost_summary, attention_scores, new_figure, raw_input
+from .architecture import BLOCKS, build_model, cost_summary, attention_scores, new_figure, raw_input, figure_png
 from .data import Dataset, load_dataset, to_tfdata
 from .augment import image_augmenter, preview
 from .training import Run, train, resolve_loss, plot_schedule
 
 # %% auto #0
-__all__ = ['estimate_costs', 'memory_estimate', 'config_readout', 'TrainingMonitor', 'CurvesPlot', 'figure_png', 'plot_curves',
-           'initial_logs', 'plot_confusion', 'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation',
-           'Playground', 'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
+__all__ = ['estimate_costs', 'memory_estimate', 'config_readout', 'TrainingMonitor', 'CurvesPlot', 'plot_curves', 'initial_logs',
+           'plot_confusion', 'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation', 'Playground',
+           'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
 
 # %% ../nbs/05_widgets.ipynb #af8be9df
 class _Walk:
@@ -234,12 +234,6 @@ class CurvesPlot:
         buffer = io.BytesIO()
         Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
-
-def figure_png(fig, dpi: int = 80) -> bytes:
-    "The PNG bytes of a Figure."
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 def plot_curves(history: dict, batches=(), earlier=(), title: str | None = None):
     "Loss and first-metric curves of a run (in progress), with `earlier` runs for comparison; returns the Figure."
