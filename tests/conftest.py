@@ -14,3 +14,10 @@ def cli(*args, cwd=None, timeout=300, env=None):
     exe = shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb"))
     return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+
+def assert_usage_error(result, words: str):
+    "The CLI ended with status 2 and exactly one `deepseek-nb: error:` line containing `words`, no traceback."
+    assert result.returncode == 2, result.stderr
+    errors = [l for l in result.stderr.splitlines() if l.startswith("deepseek-nb: error:")]
+    assert len(errors) == 1 and words in errors[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ Cases are grouped by module; each is (id, action, exception type, words the mess
 import json
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import cli, assert_usage_error
 from deepseek_nb.config import ModelConfig, TrainConfig, preset
 from deepseek_nb.data import load_dataset, from_arrays, windows
 
@@ -140,11 +140,7 @@ CLI = [
 
 @pytest.mark.parametrize("argv, words", CLI, ids=[" ".join(c[0]) for c in CLI])
 def test_cli(argv, words, tmp_path):
-    result = cli(*argv, cwd=tmp_path, timeout=120)
-    assert result.returncode == 2, result.stderr
-    errors = [l for l in result.stderr.splitlines() if l.startswith("deepseek-nb: error:")]
-    assert len(errors) == 1 and words in errors[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(cli(*argv, cwd=tmp_path, timeout=120), words)
 
 def _optimisation_cases():
     from deepseek_nb.architecture import build_model
