@@ -191,10 +191,19 @@ def new_figure(figsize=(6, 4)):
     return Figure(figsize=figsize)
 
 def figure_png(fig, dpi: int = 80) -> bytes:
-    "The PNG bytes of a Figure (for image widgets and files)."
+    "The PNG bytes of a Figure (for image widgets and files): one Agg draw, encoded by Pillow."
     import io
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    shown_dpi = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        canvas.draw()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba())
+    finally: fig.set_dpi(shown_dpi)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    image.save(buffer, format="png")
     return buffer.getvalue()
 
 # %% ../nbs/01_architecture.ipynb #ed769124
