@@ -91,6 +91,7 @@ def sequence_block(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
 # %% ../nbs/01_architecture.ipynb #d8eb631f
 def _pool(cfg: ModelConfig, x, steps: int):
     if cfg.head_pooling == "mean": return layers.GlobalAveragePooling1D(name="pool")(x)
+    if cfg.head_pooling == "max": return layers.GlobalMaxPooling1D(name="pool")(x)
     if cfg.head_pooling == "last":
         return layers.Flatten(name="pool")(layers.Cropping1D((steps - 1, 0), name="last_step")(x))
     weights = layers.Softmax(axis=1, name="pool_weights")(layers.Dense(1, name="pool_score")(x))

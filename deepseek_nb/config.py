@@ -34,7 +34,7 @@ INPUT_KINDS = ("image", "text", "series")
 TASKS = ("classification", "regression")
 POOLINGS = ("max", "avg", "none")
 RNNS = ("lstm", "gru", "none")
-HEAD_POOLINGS = ("last", "mean", "attention")
+HEAD_POOLINGS = ("last", "mean", "max", "attention")
 NORMALIZATIONS = ("rescale", "standardize", "minmax", "none")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "swish", "selu", "sigmoid", "linear")
 
@@ -243,10 +243,10 @@ PRESETS = {
     "mnist5k": (dict(input_shape=(28, 28), input_scale=255.0, depth=3, width=32, width_growth=True, pooling="max",
                      batch_norm=True, bn_momentum=0.9, rnn="lstm", rnn_units=64, heads=4, key_dim=16, dropout=0.2, num_classes=10),
                 dict(learning_rate=3e-3, schedule="one_cycle", epochs=20, batch_size=64, patience=0)),
-    "sentence_polarity": (dict(input_kind="text", input_shape=None, sequence_length=50, vocab_size=12000, embed_dim=64,
-                               normalization="none", depth=1, width=100, kernel_size=3, pooling="max", rnn="none",
-                               heads=2, key_dim=16, head_pooling="attention", dropout=0.5, l2=1e-4, num_classes=2),
-                          dict(learning_rate=1e-3, epochs=15, batch_size=32, patience=3)),
+    "sentence_polarity": (dict(input_kind="text", input_shape=None, sequence_length=50, vocab_size=12000, embed_dim=128,
+                               normalization="none", depth=1, width=100, kernel_size=3, pooling="none", rnn="none",
+                               attention=False, head_pooling="mean", dropout=0.5, l2=1e-4, num_classes=2),
+                          dict(learning_rate=3e-4, epochs=30, batch_size=32, patience=4)),
     "sunspots": (dict(input_kind="series", input_shape=(20,), task="regression", normalization="standardize", depth=1,
                       width=32, pooling="none", rnn="gru", rnn_units=32, heads=2, key_dim=8, head_pooling="last",
                       dropout=0.0, dense_units=32),

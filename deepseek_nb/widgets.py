@@ -69,7 +69,7 @@ def _sequence_walk(cfg: ModelConfig, shape) -> _Walk:
 
 def _head_walk(cfg: ModelConfig, shape) -> _Walk:
     walk, (steps, d) = _Walk(shape), shape
-    if cfg.head_pooling == "mean": walk.layer((d,))
+    if cfg.head_pooling in ("mean", "max"): walk.layer((d,))
     elif cfg.head_pooling == "last": walk.layer((1, d)); walk.layer((d,))
     else: walk.layer((steps, 1), d + 1, flops=2 * d * steps); walk.layer((steps, 1)); walk.layer((1, d)); walk.layer((d,))
     for _ in range(cfg.dense_layers):
