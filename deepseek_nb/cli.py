@@ -106,7 +106,9 @@ def cmd_train(args) -> int:
     print(f"Training on {data.name} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} "
           f"heads={model_cfg.heads} rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}", flush=True)
     staging = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    if args.workers == 1 and (staging / "backup" / "progress.json").exists():
+        print(f"Resuming the run that was cut off in {staging}", flush=True)
+    else: shutil.rmtree(staging, ignore_errors=True)
     if args.workers > 1:
         from deepseek_nb.distributed import launch_workers
         try: m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=staging, verbose=0 if args.quiet else 1)[0]["metrics"]

@@ -48,3 +48,33 @@ def test_help_lists_the_flags():
     assert result.returncode == 0
     for flag in ("--dataset", "--epochs", "--depth", "--width", "--heads", "--learning-rate", "--batch-size", "--seed", "--out", "--force"):
         assert flag in result.stdout
+
+def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
+    import os, shutil, signal, subprocess, sys, time
+    from pathlib import Path
+    out, staging = tmp_path / "run", tmp_path / ".run.partial"
+    command = [shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb")),
+               "train", "--epochs", "8", "--width", "16", "--out", str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 240
+    try:
+        for line in first.stdout:  # Keras prints "Epoch 4/8" when epoch 3 has finished and its backup is written
+            if line.startswith("Epoch 4/8") or time.monotonic() > deadline: break
+        assert time.monotonic() <= deadline, "the first run did not finish 3 epochs in time"
+    finally:
+        first.send_signal(signal.SIGKILL); first.wait(30)
+    done = __import__("json").loads((staging / "backup" / "progress.json").read_text())["epochs_done"]
+    assert 3 <= done < 8 and not out.exists()
+
+    changed = cli("train", "--epochs", "8", "--width", "8", "--out", out, "--quiet", cwd=tmp_path)  # not the same command
+    assert_usage_error(changed, "holds the backup of an unfinished run with another configuration")
+    assert (staging / "backup" / "progress.json").exists()  # the cut-off run is still there to resume
+
+    again = cli("train", "--epochs", "8", "--width", "16", "--out", out, "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Resuming the run that was cut off in {staging}" in again.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed_from_epoch"] == done and metrics["epochs_run"] == 8, metrics
+    assert len((out / "history.csv").read_text().splitlines()) == 8 + 1
+    assert not staging.exists()
