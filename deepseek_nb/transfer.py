@@ -15,22 +15,28 @@ from .training import train, Run
 from .optimize import _copy, accuracy
 
 # %% auto #0
-__all__ = ['APPLICATIONS', 'digits_as_mnist', 'few_shot', 'with_new_head', 'set_trainable', 'fine_tune', 'backbone',
-           'backbone_model']
+__all__ = ['APPLICATIONS', 'match_histogram', 'digits_as_mnist', 'few_shot', 'with_new_head', 'set_trainable', 'fine_tune',
+           'backbone', 'backbone_model']
 
 # %% ../nbs/04a_transfer.ipynb #959d7bc9
-def digits_as_mnist(data: Dataset, box: int = 20, canvas: int = 28) -> Dataset:
-    "Small digit images redrawn the MNIST way: resized into a `box` x `box` square centred in a `canvas` x `canvas` image, values 0..255."
+def match_histogram(x: np.ndarray, reference: np.ndarray, levels: int = 1001) -> np.ndarray:
+    "`x` with its values remapped so that their distribution matches that of `reference` (quantile to quantile)."
+    q = np.linspace(0, 1, levels)
+    return np.interp(x, np.quantile(x, q), np.quantile(reference, q)).astype("float32")
+
+# %% ../nbs/04a_transfer.ipynb #107a3404
+def digits_as_mnist(data: Dataset, box: int = 20, canvas: int = 28, reference=None, method: str = "lanczos3") -> Dataset:
+    "Small digit images redrawn the MNIST way: resized into a `box` x `box` square centred in a `canvas` x `canvas` image, values 0..255, their histogram matched to `reference` if given."
     import tensorflow as tf
     if data.kind != "image" or data.x.ndim != 3:
         raise ValueError(f"`data` must hold grayscale images (n, height, width). Received: {data.name} with x of shape {data.x.shape}")
     if not 0 < box <= canvas: raise ValueError(f"`box` must be in [1, canvas={canvas}]. Received: box={box}")
     top = data.info.get("value_range", (0.0, float(data.x.max())))[1]
-    x = tf.image.resize(data.x[..., None], (box, box), method="bilinear").numpy()[..., 0]
+    x = tf.image.resize(data.x[..., None] / top, (box, box), method=method).numpy()[..., 0]
     before = (canvas - box) // 2
-    x = np.pad(x, ((0, 0), (before, canvas - box - before), (before, canvas - box - before)))
-    x = np.clip(x * (255.0 / top), 0, 255).astype("float32")
-    return Dataset(f"{data.name}{canvas}", "image", x, data.y.copy(), data.class_names, dict(data.info, value_range=(0.0, 255.0)))
+    x = np.pad(np.clip(x, 0, 1), ((0, 0), (before, canvas - box - before), (before, canvas - box - before))) * 255.0
+    if reference is not None: x = match_histogram(x, np.asarray(getattr(reference, "x", reference), "float32"))
+    return Dataset(f"{data.name}{canvas}", "image", x.astype("float32"), data.y.copy(), data.class_names, dict(data.info, value_range=(0.0, 255.0)))
 
 # %% ../nbs/04a_transfer.ipynb #1368e6ef
 def few_shot(split: Split, per_class: int, seed: int = 0) -> Split:
@@ -84,7 +90,7 @@ def set_trainable(model: keras.Model, unfreeze=()) -> keras.Model:
 
 # %% ../nbs/04a_transfer.ipynb #91377390
 def fine_tune(model: keras.Model, data: Dataset, model_config: ModelConfig | None = None, cfg: TrainConfig | None = None,
-              splits: Splits | None = None, unfreeze=("sequence",), fine_tune_epochs: int | None = None, lr_factor: float = 0.1,
+              splits: Splits | None = None, unfreeze=("sequence",), fine_tune_epochs: int | None = None, lr_factor: float = 0.3,
               verbose: int = 0) -> Run:
     "Transfer a trained `model` to `data`: new head, train it on a frozen body, then unfreeze `unfreeze` at a lower learning rate."
     model_cfg = model_config or getattr(model, "_deepseek_config", None)
@@ -92,6 +98,7 @@ def fine_tune(model: keras.Model, data: Dataset, model_config: ModelConfig | Non
     if data.task != "classification": raise ValueError(f"fine_tune needs a classification data set. Received: {data.name} ({data.task})")
     if not 0 < lr_factor <= 1: raise ValueError(f"`lr_factor` must be in (0, 1]. Received: lr_factor={lr_factor}")
     cfg = cfg or TrainConfig(learning_rate=2e-3, epochs=30, batch_size=16, patience=8)
+    keras.utils.set_random_seed(cfg.seed)  # the new head's initial weights follow cfg.seed, not whatever ran before
     tuned = set_trainable(with_new_head(model, model_cfg, len(data.class_names)), ())
     set_trainable(tuned, unfreeze)  # check the names now, before any training
     set_trainable(tuned, ())
