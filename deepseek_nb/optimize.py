@@ -19,8 +19,8 @@ from .training import train, make_optimizer, resolve_loss
 __all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'prunable_weights', 'polynomial_sparsity', 'magnitude_mask', 'MagnitudePruning',
            'sparsity_report', 'strip_pruning', 'accuracy', 'Compressed', 'prune', 'importance', 'smaller_config',
            'shrink_model', 'structured_prune', 'quantization_report', 'quantize', 'save_quantized', 'load_quantized',
-           'export_tflite', 'tflite_interpreter', 'tflite_predict', 'compare', 'plot_comparison', 'compress',
-           'compress_main']
+           'export_tflite', 'tflite_interpreter', 'tflite_predict', 'compare', 'plot_comparison', 'in_graph_latency',
+           'compress', 'compress_main']
 
 # %% ../nbs/04_optimize.ipynb #88fe5be7
 PRUNABLE = (layers.Dense, layers.EinsumDense, layers.Conv1D, layers.Conv2D, layers.LSTMCell, layers.GRUCell)
@@ -403,28 +403,34 @@ def _keras_bytes(model: keras.Model) -> bytes:
     return buffer.getvalue()
 
 def _runner(variant, test: Split, batch_size: int, jit: bool) -> dict:
-    "How to call one variant: its bytes, a batch-1 call, and a predict function with its batch size."
+    "How to call one variant: its runtime, bytes, a batch-1 call, and a predict function with its batch size."
     import tensorflow as tf
     if isinstance(variant, keras.Model):
-        single = tf.function(lambda x: variant(x, training=False), jit_compile=jit)
-        batched = tf.function(lambda x: variant(x, training=False), reduce_retracing=True)
         one = tf.constant(test.x[:1], "float32")
-        return dict(kind="keras", params=variant.count_params(), blob=_keras_bytes(variant), one=lambda: single(one).numpy(),
-                    predict=lambda x: batched(tf.constant(x, "float32")).numpy(), step=batch_size)
+        single = tf.function(lambda x: variant(x, training=False), jit_compile=jit).get_concrete_function(one)  # traced once
+        batched = tf.function(lambda x: variant(x, training=False), reduce_retracing=True)
+        return dict(kind="keras", runtime="keras+xla" if jit else "keras", params=variant.count_params(), blob=_keras_bytes(variant),
+                    one=lambda: single(one).numpy(), predict=lambda x: batched(tf.constant(x, "float32")).numpy(), step=batch_size)
     interpreter = tflite_interpreter(variant)
-    return dict(kind="tflite", params=None, blob=bytes(variant), one=lambda: tflite_predict(interpreter, test.x[:1]),
-                predict=lambda x: tflite_predict(interpreter, x), step=len(test))
+    given, wanted, row = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"], np.asarray(test.x[:1], "float32")
+    def one():
+        interpreter.set_tensor(given, row); interpreter.invoke()
+        return interpreter.get_tensor(wanted)
+    runtime = "litert" if type(interpreter).__module__.startswith("ai_edge_litert") else "tf.lite"
+    return dict(kind="tflite", runtime=runtime, params=None, blob=bytes(variant), one=one, predict=lambda x: tflite_predict(interpreter, x), step=len(test))
 
-def _latencies(runners: dict, repeats: int) -> dict:
-    "Median batch-1 milliseconds of each runner, timed in interleaved rounds so a change in machine load hits all alike."
+def _latencies(runners: dict, repeats: int, warmup: int = 10, seed: int = 0) -> dict:
+    "Seconds of each runner's batch-1 calls, one per round; every round calls all runners in a new shuffled order."
     for r in runners.values():
-        for _ in range(3): r["one"]()
-    times = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, r in runners.items():
-            r["one"]()  # untimed: wakes the runtime's threads after the other variants ran, so only a warm call is timed
-            start = time.perf_counter(); r["one"](); times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t) * 1e3) for name, t in times.items()}
+        for _ in range(warmup): r["one"]()
+    names, rng = list(runners), np.random.default_rng(seed)
+    times = {name: np.empty(repeats) for name in names}
+    for i in range(repeats):
+        for name in rng.permutation(names):
+            call = runners[name]["one"]
+            call()  # untimed: wakes the runtime's threads after the other variants ran, so only a warm call is timed
+            start = time.perf_counter(); call(); times[name][i] = time.perf_counter() - start
+    return times
 
 def _score(r: dict, test: Split) -> dict:
     "Throughput over the test split and test accuracy."
@@ -435,17 +441,23 @@ def _score(r: dict, test: Split) -> dict:
 
 # %% ../nbs/04_optimize.ipynb #f3a68f03
 def compare(variants: dict, test: Split, repeats: int = 100, batch_size: int = 256, jit: bool = True):
-    "A table of size, gzip size, batch-1 latency, throughput and test accuracy for Keras models and `.tflite` buffers."
+    "A table of size, gzip size, batch-1 latency (and the `runtime` that ran it), throughput and test accuracy for Keras models and `.tflite` buffers."
     import pandas as pd
     if not variants: raise ValueError("`variants` must name at least one model. Received: variants={}")
+    if not (isinstance(repeats, int) and repeats >= 1): raise ValueError(f"`repeats` must be an integer >= 1. Received: repeats={repeats!r}")
     runners = {name: _runner(v, test, batch_size, jit) for name, v in variants.items()}
-    latency = _latencies(runners, repeats)
-    rows = [dict(variant=name, kind=r["kind"], params=r["params"], bytes=len(r["blob"]), gzip_bytes=len(gzip.compress(r["blob"], 9)),
-                 latency_ms=round(latency[name], 4), **_score(r, test)) for name, r in runners.items()]
+    times = _latencies(runners, repeats)
+    reference = {}
+    for name, r in runners.items(): reference.setdefault(r["runtime"], name)  # the first variant of each runtime
+    rows = [dict(variant=name, kind=r["kind"], runtime=r["runtime"], params=r["params"], bytes=len(r["blob"]),
+                 gzip_bytes=len(gzip.compress(r["blob"], 9)), latency_ms=round(float(np.median(times[name])) * 1e3, 4), **_score(r, test))
+            for name, r in runners.items()]
     table = pd.DataFrame(rows).set_index("variant")
     first = table.iloc[0]
-    for column in ("bytes", "gzip_bytes", "latency_ms"): table[column.split("_")[0] + "_ratio"] = (table[column] / first[column]).round(3)
+    for column in ("bytes", "gzip_bytes"): table[column.split("_")[0] + "_ratio"] = (table[column] / first[column]).round(3)
+    table["latency_ratio"] = [round(float(np.median(times[name] / times[reference[r["runtime"]]])), 3) for name, r in runners.items()]
     table["accuracy_drop"] = ((first.accuracy - table.accuracy) * 100).round(2)
+    table.attrs["latency_seconds"] = times
     return table
 
 # %% ../nbs/04_optimize.ipynb #2c678413
@@ -463,9 +475,23 @@ def plot_comparison(table):
         for y, value in enumerate(values): ax.text(value, y, f" {value:.3g}", va="center", fontsize=8)
         ax.set_xlabel(label); ax.grid(axis="x", alpha=0.3)
     axes[3].set_xlim(max(0, table.accuracy.min() - 0.05), 1)
-    fig.suptitle("Keras models (blue) and TFLite files (orange)", fontsize=10)
+    runtimes = lambda kind: ", ".join(sorted(set(table.runtime[table.kind == kind]))) if "runtime" in table else kind
+    fig.suptitle(f"Keras models (blue, run by {runtimes('keras')}) and TFLite files (orange, run by {runtimes('tflite')})", fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/04_optimize.ipynb #89443c72
+def in_graph_latency(models: dict, x, calls: int = 50, repeats: int = 20, seed: int = 0) -> dict:
+    "Milliseconds per batch-1 call of each Keras model when `calls` calls run in one XLA-compiled loop (dispatch paid once per loop)."
+    import tensorflow as tf
+    one = tf.constant(np.asarray(x[:1], "float32"))
+    def looped(model):
+        def body(i, total):  # `one + 0 * i`: a loop-dependent input, so XLA cannot hoist the call out of the loop
+            return i + 1, total + model(one + 0.0 * tf.cast(i, one.dtype), training=False)
+        run = tf.function(lambda: tf.while_loop(lambda i, _: i < calls, body, (tf.constant(0), tf.zeros_like(model(one))))[1], jit_compile=True)
+        return lambda: run().numpy()
+    runners = {name: dict(one=looped(model)) for name, model in models.items()}
+    return {name: float(np.median(t)) * 1e3 / calls for name, t in _latencies(runners, repeats, warmup=2, seed=seed).items()}
 
 # %% ../nbs/04_optimize.ipynb #a43711ee
 def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fraction: float = 0.5, cfg: TrainConfig | None = None,

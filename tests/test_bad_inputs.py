@@ -152,10 +152,11 @@ def _optimisation_cases():
         ("quantize-unknown-mode", lambda: quantize(model, "int4"), ValueError, "`mode` must be one of"),
         ("tflite-unknown-mode", lambda: export_tflite(model, "int2"), ValueError, "`mode` must be one of 'float32'"),
         ("compare-nothing", lambda: compare({}, _digits().splits().test), ValueError, "`variants` must name at least one model"),
+        ("compare-no-repeats", lambda: compare(dict(float=model), _digits().splits().test, repeats=0), ValueError, "`repeats` must be an integer >= 1"),
         ("structured-bidirectional", lambda: structured_prune(build_model(bidirectional), _digits(), model_config=bidirectional), ValueError, "bidirectional"),
     ]
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_optimisation(index): _check(*_optimisation_cases()[index][1:])
 
 def _distributed_cases(monkeypatch):

@@ -25,6 +25,9 @@ def test_compress_prints_the_table_as_json_and_writes_the_variants(run_folder, t
     assert by["tflite_int8"]["bytes"] < 0.6 * by["tflite_float32"]["bytes"]
     assert all(0 <= r["accuracy"] <= 1 and r["latency_ms"] > 0 for r in rows)
     assert by["tflite_float32"]["params"] is None
+    assert {r["runtime"] for r in rows if r["kind"] == "keras"} == {"keras+xla"}
+    assert {r["runtime"] for r in rows if r["kind"] == "tflite"} <= {"litert", "tf.lite"}
+    assert by["float"]["latency_ratio"] == 1.0 and by["tflite_float32"]["latency_ratio"] == 1.0  # each runtime against its own first variant
     assert "[compress] pruning to 80% sparsity" in result.stderr
     written = {p.name for p in out.iterdir()}
     assert {"pruned_80.keras", "structured.keras", "int8", "model_float32.tflite", "model_int8.tflite", "model_structured_int8.tflite",
