@@ -22,7 +22,7 @@ def baseline(name, splits):
         from sklearn.pipeline import make_pipeline
         models = {"naive Bayes, word bigrams": make_pipeline(CountVectorizer(ngram_range=(1, 2)), MultinomialNB()),
                   "logistic regression, bigram tf-idf": make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(C=10, max_iter=1000))}
-        return {name: model.fit(fit_x.astype(str), fit_y).score(test.x.astype(str), test.y) for name, model in models.items()}
+        return {label: model.fit(fit_x.astype(str), fit_y).score(test.x.astype(str), test.y) for label, model in models.items()}
     if name == "sunspots":
         persistence = np.sqrt(np.mean((test.x[:, -1] - test.y) ** 2))
         design = lambda x: np.column_stack([x[:, -9:], np.ones(len(x))])

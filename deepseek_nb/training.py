@@ -388,9 +388,7 @@ def _make_figure(self: LiveCurves, logs: dict):
     "The figure, once: a loss panel and one for the first metric in `logs`, with empty train/validation lines."
     metric = next((k for k in logs if k not in ("loss", "learning_rate") and not k.startswith("val_")), None)
     panels = ["loss"] + ([metric] if metric else [])
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     self._fig = new_figure((5 * len(panels), 3.4)); self._axes = self._fig.subplots(1, len(panels), squeeze=False)[0]
-    FigureCanvasAgg(self._fig)  # a canvas of its own, so saving does not set one up at every redraw
     self._lines = {}
     for ax, key in zip(self._axes, panels):
         for name, style in ((key, "-"), (f"val_{key}", "--")): self._lines[name], = ax.plot([], [], style, marker=".", label=name)
