@@ -4,15 +4,16 @@
 
 # %% ../nbs/01_architecture.ipynb #4e44d8b7
 from __future__ import annotations
-import functools
+import functools, math, os
 import numpy as np
 import keras
 from keras import layers
-from .config import ModelConfig
+from .config import ModelConfig, TrainConfig
 
 # %% auto #0
 __all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'build_model',
-           'attention_scores', 'cost_summary', 'new_figure', 'figure_png', 'plot_blocks']
+           'attention_scores', 'cost_summary', 'estimate_costs', 'memory_estimate', 'training_memory',
+           'available_memory', 'check_memory', 'new_figure', 'figure_png', 'plot_blocks']
 
 # %% ../nbs/01_architecture.ipynb #b0036c78
 def _minmax_layer(data) -> layers.Rescaling:
@@ -114,7 +115,6 @@ BLOCKS = ("input", "feature_extractor", "sequence", "head")
 def build_model(cfg: ModelConfig, adapt_data=None, seed: int | None = None) -> keras.Model:
     "The hybrid CNN + RNN + attention model for `cfg`; `adapt_data` (training split only) fits the input preprocessing."
     if not isinstance(cfg, ModelConfig): raise TypeError(f"`cfg` must be a ModelConfig. Received: {type(cfg).__name__}")
-    cfg.validate()
     if seed is not None: keras.utils.set_random_seed(seed)
     blocks = [input_block(cfg, adapt_data)]
     for make in (feature_extractor, sequence_block, decision_head):
@@ -176,6 +176,162 @@ def cost_summary(model: keras.Model):
     total = dict(block="total", params=model.count_params(), trainable=sum(r["trainable"] for r in rows),
                  flops=sum(r["flops"] for r in rows), output_shape=_shape(model.output))
     return pd.DataFrame(rows + [total]).set_index("block")
+
+# %% ../nbs/01_architecture.ipynb #af8be9df
+class _Walk:
+    "Running totals of one block while `estimate_costs` walks it."
+    def __init__(self, shape): self.shape, self.params, self.trainable, self.flops, self.activations = tuple(shape), 0, 0, 0, 0
+    def layer(self, shape, params=0, trainable=None, flops=0):
+        self.shape = tuple(shape)
+        self.params += params; self.trainable += params if trainable is None else trainable
+        self.flops += flops; self.activations += math.prod(shape)
+
+def _input_walk(cfg: ModelConfig) -> _Walk:
+    if cfg.input_kind == "text":
+        walk = _Walk((cfg.sequence_length,)); walk.layer((cfg.sequence_length,))
+        walk.layer((cfg.sequence_length, cfg.embed_dim), cfg.vocab_size * cfg.embed_dim); return walk
+    shape = tuple(cfg.input_shape) + ((1,) if len(cfg.input_shape) == (2 if cfg.input_kind == "image" else 1) else ())
+    walk = _Walk(shape)
+    if shape != tuple(cfg.input_shape): walk.layer(shape)
+    if cfg.normalization == "standardize": walk.layer(shape, 2 * shape[-1] + 1, 0)  # mean, variance, count
+    elif cfg.normalization != "none": walk.layer(shape)
+    return walk
+
+def _feature_walk(cfg: ModelConfig, shape) -> _Walk:
+    walk, spatial, channels = _Walk(shape), list(shape[:-1]), shape[-1]
+    for filters in cfg.widths():
+        kernel = cfg.kernel_size ** len(spatial) * channels * filters
+        walk.layer((*spatial, filters), kernel + (0 if cfg.batch_norm else filters), flops=2 * kernel * math.prod(spatial))
+        if cfg.batch_norm: walk.layer((*spatial, filters), 4 * filters, 2 * filters)
+        walk.layer((*spatial, filters))
+        if cfg.pooling != "none": spatial = [d // cfg.pool_size for d in spatial]; walk.layer((*spatial, filters))
+        channels = filters
+    return walk
+
+# %% ../nbs/01_architecture.ipynb #984d9715
+def _sequence_walk(cfg: ModelConfig, shape) -> _Walk:
+    walk = _Walk(shape)
+    if cfg.input_kind == "image": walk.layer((shape[0], shape[1] * shape[2]))
+    steps, features = walk.shape
+    if cfg.rnn != "none":
+        gates, u, copies = (4 if cfg.rnn == "lstm" else 3), cfg.rnn_units, 2 if cfg.bidirectional else 1
+        biases = u if cfg.rnn == "lstm" else 2 * u  # Keras' GRU has reset_after=True: two bias vectors
+        walk.layer((steps, copies * u), copies * gates * (features * u + u * u + biases), flops=copies * 2 * steps * gates * (features + u) * u)
+        features = copies * u
+    if cfg.attention:
+        inner, d = cfg.heads * cfg.key_dim, features
+        walk.layer((steps, d), 3 * (d * inner + inner) + inner * d + d,
+                   flops=2 * steps * d * inner * 3 + 2 * 2 * steps * steps * inner + 2 * steps * inner * d)
+        walk.layer((steps, d)); walk.layer((steps, d), 2 * d)  # residual, layer norm
+    return walk
+
+def _head_walk(cfg: ModelConfig, shape) -> _Walk:
+    walk, (steps, d) = _Walk(shape), shape
+    if cfg.head_pooling in ("mean", "max"): walk.layer((d,))
+    elif cfg.head_pooling == "last": walk.layer((1, d)); walk.layer((d,))
+    else: walk.layer((steps, 1), d + 1, flops=2 * d * steps); walk.layer((steps, 1)); walk.layer((1, d)); walk.layer((d,))
+    for _ in range(cfg.dense_layers):
+        walk.layer((cfg.dense_units,), d * cfg.dense_units + cfg.dense_units, flops=2 * d * cfg.dense_units)
+        if cfg.dropout: walk.layer((cfg.dense_units,))
+        d = cfg.dense_units
+    walk.layer((cfg.outputs,), d * cfg.outputs + cfg.outputs, flops=2 * d * cfg.outputs)
+    return walk
+
+# %% ../nbs/01_architecture.ipynb #5460e3f7
+def _walk_blocks(cfg: ModelConfig) -> list:
+    "One `_Walk` per block of `build_model(cfg)`, from the configuration alone."
+    walks = [_input_walk(cfg)]
+    for make in (_feature_walk, _sequence_walk, _head_walk): walks.append(make(cfg, walks[-1].shape))
+    return walks
+
+def estimate_costs(cfg: ModelConfig):
+    "`cost_summary(build_model(cfg))` computed from the configuration alone, and the activations per sample (for `memory_estimate`)."
+    import pandas as pd
+    walks = _walk_blocks(cfg)
+    rows = [dict(block=name, params=w.params, trainable=w.trainable, flops=w.flops, output_shape=w.shape) for name, w in zip(BLOCKS, walks)]
+    rows.append(dict(block="total", **{k: sum(r[k] for r in rows) for k in ("params", "trainable", "flops")}, output_shape=walks[-1].shape))
+    return pd.DataFrame(rows).set_index("block"), sum(w.activations for w in walks)
+
+# %% ../nbs/01_architecture.ipynb #c0571a04
+_OPTIMIZER_SLOTS = dict(adam=2, adamw=2, sgd=1, rmsprop=2)
+_OPTIMIZER_STATE = dict(adam="Adam state", adamw="AdamW state", sgd="SGD momentum", rmsprop="RMSprop state")
+
+def memory_estimate(params: int, activations: int, batch_size: int, optimizer: str = "adam") -> dict:
+    "Rough training memory in bytes: `weights` (with gradients and optimiser slots) and `activations` of one batch."
+    return dict(weights=4 * params * (2 + _OPTIMIZER_SLOTS[optimizer]), activations=4 * batch_size * activations)
+
+def training_memory(cfg: ModelConfig, batch_size: int, optimizer: str = "adam") -> int:
+    "Estimated bytes to train `cfg` with batches of `batch_size` (a floor: see `memory_estimate`)."
+    walks = _walk_blocks(cfg)
+    return sum(memory_estimate(sum(w.params for w in walks), sum(w.activations for w in walks), batch_size, optimizer).values())
+
+# %% ../nbs/01_architecture.ipynb #c0571a05
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as f: text = f.read().strip()
+        return int(text)
+    except (OSError, ValueError): return None
+
+def available_memory(meminfo: str = "/proc/meminfo", cgroup: str = "/sys/fs/cgroup") -> int | None:
+    "Bytes a new process can still get: `MemAvailable`, capped by a container's cgroup limit; `None` where neither is known."
+    found = []
+    try:
+        with open(meminfo) as f: found += [int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")]
+    except (OSError, ValueError, IndexError): pass
+    for limit, used in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        limit, used = _read_int(os.path.join(cgroup, limit)), _read_int(os.path.join(cgroup, used))  # cgroup v2, v1
+        if limit is not None and used is not None: found.append(limit - used)
+    return max(0, min(found)) if found else None
+
+# %% ../nbs/01_architecture.ipynb #c0571a06
+_SIZE_FIELDS = ("width", "depth", "rnn_units", "heads", "key_dim", "dense_units", "dense_layers", "embed_dim",
+                "vocab_size", "sequence_length", "kernel_size", "batch_size")
+_LOWEST = dict(dense_layers=0, vocab_size=3)  # the smallest valid value, where it is not 1
+
+def _fits(cfg: ModelConfig, batch_size: int, optimizer: str, available: int, name: str, value: int) -> bool:
+    try: cfg, batch_size = (cfg, value) if name == "batch_size" else (cfg.replace(**{name: value}), batch_size)
+    except ValueError: return False
+    return training_memory(cfg, batch_size, optimizer) <= available
+
+def _largest_fitting(fits, low: int, high: int) -> int | None:
+    "The largest value in [low, high] that `fits` (true up to some value, false after), or None."
+    if high < low or not fits(low): return None
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
+
+def _field_to_lower(cfg: ModelConfig, batch_size: int, optimizer: str, available: int):
+    "(field, value, largest value that fits) for the field furthest above its default whose lowering alone fits; or None."
+    best = None
+    for name in _SIZE_FIELDS:
+        value, default = (batch_size, TrainConfig.batch_size) if name == "batch_size" else (getattr(cfg, name), getattr(ModelConfig, name))
+        fits = lambda v: _fits(cfg, batch_size, optimizer, available, name, v)
+        low = _LOWEST.get(name, 1)
+        if name == "depth": largest = next((d for d in range(value - 1, low - 1, -1) if fits(d)), None)  # not monotonic: pooling
+        else: largest = _largest_fitting(fits, low, value - 1)
+        if largest is not None and (best is None or value / max(default, 1) > best[1] / max(best[3], 1)): best = (name, value, largest, default)
+    return best and best[:3]
+
+# %% ../nbs/01_architecture.ipynb #c0571a07
+def _bytes(n: int) -> str:
+    for unit, scale in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale: return f"{n / scale:.3g} {unit}" if n < 1000 * scale else f"{n / scale:,.0f} {unit}"
+    return f"{n} bytes"
+
+def check_memory(model_cfg: ModelConfig, batch_size: int, optimizer: str = "adam", available: int | None = None) -> dict:
+    "Refuse (one-line `ValueError`) a model whose training needs more than `available` bytes (default: `available_memory()`)."
+    if not isinstance(model_cfg, ModelConfig): raise TypeError(f"`model_cfg` must be a ModelConfig. Received: {type(model_cfg).__name__}")
+    if not (isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size >= 1):
+        raise ValueError(f"`batch_size` must be an integer >= 1. Received: batch_size={batch_size!r}")
+    if optimizer not in _OPTIMIZER_SLOTS: raise ValueError(f"`optimizer` must be one of {', '.join(map(repr, _OPTIMIZER_SLOTS))}. Received: optimizer={optimizer!r}")
+    needed, available = training_memory(model_cfg, batch_size, optimizer), available_memory() if available is None else available
+    if available is None or needed <= available: return dict(needed=needed, available=available)
+    lower = _field_to_lower(model_cfg, batch_size, optimizer, available)
+    model = "This model" if lower is None or lower[0] == "batch_size" else f"`{lower[0]}`={lower[1]}"
+    advice = f"Use a smaller {lower[0]} (at most ~{lower[2]})" if lower else "Use a smaller model, batch_size or input"
+    raise ValueError(f"{model} needs about {_bytes(needed)} to train with batch_size={batch_size} (parameters, {_OPTIMIZER_STATE[optimizer]} "
+                     f"and activations); this machine has {_bytes(available)} available. {advice}.")
 
 # %% ../nbs/01_architecture.ipynb #171c06c0
 @functools.cache

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'OPTIMIZERS',
-           'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig', 'preset']
+__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_LAYERS',
+           'OPTIMIZERS', 'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig', 'preset']
 
 # %% ../nbs/00_config.ipynb #01a26ac9
 def _require(ok: bool, name: str, value, must: str):
@@ -37,6 +37,7 @@ RNNS = ("lstm", "gru", "none")
 HEAD_POOLINGS = ("last", "mean", "max", "attention")
 NORMALIZATIONS = ("rescale", "standardize", "minmax", "none")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "swish", "selu", "sigmoid", "linear")
+MAX_LAYERS = 64  # bound on `depth` and `dense_layers`: a size checked in microseconds, before any loop over layers
 
 # %% ../nbs/00_config.ipynb #0adc5b2a
 class _Config:
@@ -48,11 +49,14 @@ class _Config:
         if path is not None: _write_text_atomic(Path(path), text)
         return text
     @classmethod
+    def _refuse_unknown(cls, keys):
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(keys) - set(names))
+        if unknown: raise ValueError(f"Unknown {cls.__name__} field(s): {', '.join(unknown)}. Known fields: {', '.join(names)}")
+    @classmethod
     def from_dict(cls, d: dict):
         "Make a configuration from a dict, refusing keys it does not know."
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(d) - set(names))
-        if unknown: raise ValueError(f"Unknown {cls.__name__} field(s): {', '.join(unknown)}. Known fields: {', '.join(names)}")
+        cls._refuse_unknown(d)
         tuples = {f.name for f in dataclasses.fields(cls) if f.type in ("tuple", "tuple | None")}
         return cls(**{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in d.items()})
     @classmethod
@@ -69,6 +73,7 @@ class _Config:
         return cls.from_dict(d)
     def replace(self, **changes):
         "A validated copy with `changes` applied."
+        self._refuse_unknown(changes)
         return dataclasses.replace(self, **changes)
 
 def _write_text_atomic(path: Path, text: str):
@@ -78,8 +83,25 @@ def _write_text_atomic(path: Path, text: str):
     tmp.write_text(text)
     tmp.replace(path)
 
+# %% ../nbs/00_config.ipynb #b7e1c0a2
+def _frozen(cls):
+    "`@dataclass(frozen=True)`, refusing changes with a message that points at `replace`."
+    cls = dataclass(frozen=True)(cls)
+    cls.__setattr__, cls.__delattr__ = _refuse_change, _refuse_change
+    return cls
+
+_DELETED = object()
+
+def _refuse_change(self, name, value=_DELETED):
+    kind = type(self).__name__
+    if name not in {f.name for f in dataclasses.fields(self)}:
+        raise dataclasses.FrozenInstanceError(f"{kind} has no field `{name}`, and its fields cannot be changed after it is made")
+    shown = "..." if value is _DELETED else repr(value)
+    raise dataclasses.FrozenInstanceError(f"{kind} cannot be changed after it is made (it was validated then): "
+                                          f"`{name}` stays {getattr(self, name)!r}. Use cfg = cfg.replace({name}={shown}), which returns a validated copy")
+
 # %% ../nbs/00_config.ipynb #e92f1137
-@dataclass
+@_frozen
 class ModelConfig(_Config):
     "Everything that shapes the hybrid model; validated when made."
     input_kind: str = "image"
@@ -128,8 +150,10 @@ class ModelConfig(_Config):
         "Spatial shape after the feature extractor: (rows, cols) for images, (steps,) otherwise."
         dims = list(self.input_shape[:2]) if self.input_kind == "image" else \
                [self.sequence_length if self.input_kind == "text" else self.input_shape[0]]
-        if self.pooling != "none":
-            for _ in range(self.depth): dims = [d // self.pool_size for d in dims]
+        if self.pooling != "none" and self.pool_size > 1:
+            for _ in range(self.depth):  # at most log(size) rounds: once a side is 0, deeper stays 0
+                dims = [d // self.pool_size for d in dims]
+                if min(dims) < 1: break
         return tuple(dims)
 
     def validate(self):
@@ -168,14 +192,19 @@ class ModelConfig(_Config):
             raise ValueError(f"`depth`={self.depth} with `pooling`={self.pooling!r} (pool_size={self.pool_size}) shrinks the "
                              f"{'x'.join(map(str, self._spatial()))} input to nothing. Use depth <= {limit}, a smaller pool_size or pooling='none'. "
                              f"Received: depth={self.depth}")
+        for name in ("depth", "dense_layers"):
+            _require(getattr(self, name) <= MAX_LAYERS, name, getattr(self, name),
+                     f"at most {MAX_LAYERS} (deeper stacks of plain blocks do not train; memory bounds the widths)")
 
     def _spatial(self):
         if self.input_kind == "image": return tuple(self.input_shape[:2])
         return (self.sequence_length,) if self.input_kind == "text" else (self.input_shape[0],)
 
     def _max_depth(self) -> int:
-        smallest = min(self._spatial())
-        return max(int(math.log(smallest, self.pool_size)) if smallest >= self.pool_size else 0, 0)
+        "How many poolings the smallest side survives (in integers: `math.log(1000, 10)` is 2.9999999999999996)."
+        smallest, depth = min(self._spatial()), 0
+        while smallest >= self.pool_size > 1: smallest, depth = smallest // self.pool_size, depth + 1
+        return depth
 
 # %% ../nbs/00_config.ipynb #5f3b5f4e
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -183,7 +212,7 @@ SCHEDULES = ("constant", "step", "exponential", "cosine", "cosine_restarts", "on
 TFLITE_MODES = ("float32", "float16", "dynamic", "int8")  # TFLite export modes (04_optimize)
 LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy", "mse", "mae", "huber")
 
-@dataclass
+@_frozen
 class TrainConfig(_Config):
     "How the model is trained; validated when made."
     optimizer: str = "adam"

@@ -10,94 +10,15 @@ import ipywidgets as W
 import keras
 from .config import ModelConfig, TrainConfig, preset, PRESETS, OPTIMIZERS, SCHEDULES, RNNS
 from .architecture import BLOCKS, build_model, cost_summary, attention_scores, new_figure, raw_input, figure_png
+from .architecture import estimate_costs, memory_estimate, check_memory
 from .data import Dataset, load_dataset, to_tfdata
 from .augment import image_augmenter, preview
 from .training import Run, train, resolve_loss, plot_schedule
 
 # %% auto #0
-__all__ = ['estimate_costs', 'memory_estimate', 'config_readout', 'TrainingMonitor', 'CurvesPlot', 'plot_curves', 'initial_logs',
-           'plot_confusion', 'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation', 'Playground',
-           'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
-
-# %% ../nbs/05_widgets.ipynb #af8be9df
-class _Walk:
-    "Running totals of one block while `estimate_costs` walks it."
-    def __init__(self, shape): self.shape, self.params, self.trainable, self.flops, self.activations = tuple(shape), 0, 0, 0, 0
-    def layer(self, shape, params=0, trainable=None, flops=0):
-        self.shape = tuple(shape)
-        self.params += params; self.trainable += params if trainable is None else trainable
-        self.flops += flops; self.activations += int(np.prod(shape))
-
-def _input_walk(cfg: ModelConfig) -> _Walk:
-    if cfg.input_kind == "text":
-        walk = _Walk((cfg.sequence_length,)); walk.layer((cfg.sequence_length,))
-        walk.layer((cfg.sequence_length, cfg.embed_dim), cfg.vocab_size * cfg.embed_dim); return walk
-    shape = tuple(cfg.input_shape) + ((1,) if len(cfg.input_shape) == (2 if cfg.input_kind == "image" else 1) else ())
-    walk = _Walk(shape)
-    if shape != tuple(cfg.input_shape): walk.layer(shape)
-    if cfg.normalization == "standardize": walk.layer(shape, 2 * shape[-1] + 1, 0)  # mean, variance, count
-    elif cfg.normalization != "none": walk.layer(shape)
-    return walk
-
-def _feature_walk(cfg: ModelConfig, shape) -> _Walk:
-    walk, spatial, channels = _Walk(shape), list(shape[:-1]), shape[-1]
-    for filters in cfg.widths():
-        kernel = cfg.kernel_size ** len(spatial) * channels * filters
-        walk.layer((*spatial, filters), kernel + (0 if cfg.batch_norm else filters), flops=2 * kernel * int(np.prod(spatial)))
-        if cfg.batch_norm: walk.layer((*spatial, filters), 4 * filters, 2 * filters)
-        walk.layer((*spatial, filters))
-        if cfg.pooling != "none": spatial = [d // cfg.pool_size for d in spatial]; walk.layer((*spatial, filters))
-        channels = filters
-    return walk
-
-# %% ../nbs/05_widgets.ipynb #984d9715
-def _sequence_walk(cfg: ModelConfig, shape) -> _Walk:
-    walk = _Walk(shape)
-    if cfg.input_kind == "image": walk.layer((shape[0], shape[1] * shape[2]))
-    steps, features = walk.shape
-    if cfg.rnn != "none":
-        gates, u, copies = (4 if cfg.rnn == "lstm" else 3), cfg.rnn_units, 2 if cfg.bidirectional else 1
-        biases = u if cfg.rnn == "lstm" else 2 * u  # Keras' GRU has reset_after=True: two bias vectors
-        walk.layer((steps, copies * u), copies * gates * (features * u + u * u + biases), flops=copies * 2 * steps * gates * (features + u) * u)
-        features = copies * u
-    if cfg.attention:
-        inner, d = cfg.heads * cfg.key_dim, features
-        walk.layer((steps, d), 3 * (d * inner + inner) + inner * d + d,
-                   flops=2 * steps * d * inner * 3 + 2 * 2 * steps * steps * inner + 2 * steps * inner * d)
-        walk.layer((steps, d)); walk.layer((steps, d), 2 * d)  # residual, layer norm
-    return walk
-
-def _head_walk(cfg: ModelConfig, shape) -> _Walk:
-    walk, (steps, d) = _Walk(shape), shape
-    if cfg.head_pooling in ("mean", "max"): walk.layer((d,))
-    elif cfg.head_pooling == "last": walk.layer((1, d)); walk.layer((d,))
-    else: walk.layer((steps, 1), d + 1, flops=2 * d * steps); walk.layer((steps, 1)); walk.layer((1, d)); walk.layer((d,))
-    for _ in range(cfg.dense_layers):
-        walk.layer((cfg.dense_units,), d * cfg.dense_units + cfg.dense_units, flops=2 * d * cfg.dense_units)
-        if cfg.dropout: walk.layer((cfg.dense_units,))
-        d = cfg.dense_units
-    walk.layer((cfg.outputs,), d * cfg.outputs + cfg.outputs, flops=2 * d * cfg.outputs)
-    return walk
-
-# %% ../nbs/05_widgets.ipynb #5460e3f7
-def estimate_costs(cfg: ModelConfig):
-    "`cost_summary(build_model(cfg))` computed from the configuration alone, and the activations per sample (for `memory_estimate`)."
-    import pandas as pd
-    walks = [_input_walk(cfg)]
-    for make in (_feature_walk, _sequence_walk, _head_walk): walks.append(make(cfg, walks[-1].shape))
-    rows = [dict(block=name, params=w.params, trainable=w.trainable, flops=w.flops, output_shape=w.shape) for name, w in zip(BLOCKS, walks)]
-    rows.append(dict(block="total", **{k: sum(r[k] for r in rows) for k in ("params", "trainable", "flops")}, output_shape=walks[-1].shape))
-    return pd.DataFrame(rows).set_index("block"), sum(w.activations for w in walks)
-
-_OPTIMIZER_SLOTS = dict(adam=2, adamw=2, sgd=1, rmsprop=2)
-
-def memory_estimate(params: int, activations: int, batch_size: int, optimizer: str = "adam") -> dict:
-    "Rough training memory in bytes: `weights` (with gradients and optimiser slots) and `activations` of one batch."
-    return dict(weights=4 * params * (2 + _OPTIMIZER_SLOTS[optimizer]), activations=4 * batch_size * activations)
-
-def _activations(model: keras.Model) -> int:
-    "Values per sample that the layers of a built model output."
-    return sum(int(np.prod(l.output.shape[1:])) for b in BLOCKS for l in model.get_layer(b).layers[1:])
+__all__ = ['config_readout', 'TrainingMonitor', 'CurvesPlot', 'plot_curves', 'initial_logs', 'plot_confusion',
+           'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation', 'Playground', 'schedule_explorer',
+           'augmentation_explorer', 'attention_explorer']
 
 # %% ../nbs/05_widgets.ipynb #f326bfda
 def _human(n: float, unit: str = "") -> str:
@@ -111,6 +32,7 @@ def config_readout(model_fields: dict, train_fields: dict) -> tuple[str, bool]:
         model_cfg, train_cfg = ModelConfig(**model_fields), TrainConfig(**train_fields)
         costs, activations = estimate_costs(model_cfg)
         memory = memory_estimate(int(costs.loc["total", "params"]), activations, train_cfg.batch_size, train_cfg.optimizer)
+        check_memory(model_cfg, train_cfg.batch_size, train_cfg.optimizer)  # a model this machine cannot hold
     except (ValueError, TypeError) as e:
         return f'<div class="dsnb-error"><b>This configuration cannot work.</b><br>{_escape(str(e))}</div>', False
     rows = "".join(f'<tr class="{"total" if name == "total" else ""}"><td>{name}</td><td>{r.params:,}</td><td>{_human(r.flops)}</td>'
@@ -384,7 +306,7 @@ class _PlaygroundConfig:
         started = time.perf_counter()
         self.readout.value, self._valid = config_readout(*self._fields())
         self.readout_seconds = time.perf_counter() - started
-        self._set_buttons()
+        self._set_controls()
 
     def reset(self):
         "Put the dataset's preset values back in the controls."
@@ -393,8 +315,8 @@ class _PlaygroundConfig:
         try:
             for f in _MODEL_FIELDS: self.controls[f].value = getattr(model, f)
             for f in _TRAIN_FIELDS: self.controls[f].value = getattr(training, f)
-            self.augment.disabled = model.input_kind != "image"
-            if self.augment.disabled: self.augment.value = False
+            self._augment_possible = model.input_kind == "image"
+            if not self._augment_possible: self.augment.value = False
         finally: self._holding = False
         self._update_readout()
 
@@ -402,17 +324,21 @@ class _PlaygroundConfig:
 class _PlaygroundTraining:
     "Train / Stop and live progress (part of `Playground`)."
     @property
-    def training(self) -> bool: return self._thread is not None and self._thread.is_alive()
+    def training(self) -> bool: return self._busy.locked()
 
     def train(self, block: bool = False, timeout: float | None = None):
         "Start training the current configuration in a thread; with `block`, wait and return the `Run`."
-        if self.training: raise RuntimeError("The Playground is already training; press Stop or wait")
-        model_cfg, train_cfg = self.model_config, self.train_config  # raises the validation message
-        self._stop.clear()
-        self.monitor, self.finished_at = None, None
-        self._running = dict(dataset=self.dataset.value, settings=_settings(model_cfg, train_cfg, self.augment.value))
-        self._thread = threading.Thread(target=self._work, args=(model_cfg, train_cfg), daemon=True)
-        self._thread.start(); self._set_buttons()
+        if not self._busy.acquire(blocking=False): raise RuntimeError("The Playground is already training; press Stop or wait")
+        try:  # the lock is held from here until the worker ends
+            model_cfg, train_cfg = self.model_config, self.train_config  # raises the validation message
+            check_memory(model_cfg, train_cfg.batch_size, train_cfg.optimizer)
+            self._stop.clear()
+            self.monitor, self.finished_at = None, None
+            self._running = dict(dataset=self.dataset.value, settings=_settings(model_cfg, train_cfg, self.augment.value))
+            self._thread = threading.Thread(target=self._work_then_release, args=(model_cfg, train_cfg), daemon=True)
+            self._set_controls(busy=True); self._thread.start()
+        except BaseException:
+            self._set_controls(busy=False); self._busy.release(); raise
         if block:
             self._thread.join(timeout)
             return self.runs[-1] if self.runs and not self.training else None
@@ -420,6 +346,10 @@ class _PlaygroundTraining:
     def stop(self):
         "Ask the running training to stop after the current batch; its history and best weights are kept."
         self._stop.set()
+
+    def _work_then_release(self, model_cfg, train_cfg):
+        try: self._work(model_cfg, train_cfg)
+        finally: self._set_controls(busy=False); self._busy.release()
 
     def _work(self, model_cfg, train_cfg):
         try:
@@ -442,7 +372,6 @@ class _PlaygroundTraining:
             self._finish(run, splits)
         except Exception as e:
             self.status.value = f'<span class="dsnb-error">training failed: {_escape(f"{type(e).__name__}: {e}")}</span>'
-        finally: self._set_buttons(busy=False)  # this thread is still alive here
 
     def _on_progress(self, monitor):
         self.progress.value = min(self.progress.max, round(monitor.batches[-1][0] * monitor.steps_per_epoch) if monitor.batches else 0)
@@ -562,6 +491,7 @@ class Playground(_PlaygroundConfig, _PlaygroundTraining, _PlaygroundResults, _Pl
     def __init__(self, dataset: str = "digits", redraw_interval: float = 0.3, overlay: int = 4):
         self.redraw_interval, self.overlay, self._records, self.redraws = redraw_interval, overlay, [], []
         self._thread, self._stop, self._holding, self._valid, self.monitor = None, threading.Event(), False, True, None
+        self._busy, self._augment_possible = threading.Lock(), True
         self.controls = _controls()
         for name, widget in self.controls.items(): setattr(self, name, widget)
         self._make_outputs()
@@ -573,9 +503,12 @@ class Playground(_PlaygroundConfig, _PlaygroundTraining, _PlaygroundResults, _Pl
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
-    def _set_buttons(self, busy: bool | None = None):
+    def _set_controls(self, busy: bool | None = None):
+        "Enable what can act now: while training, only Stop and the training settings of the next run."
         busy = self.training if busy is None else busy
         self.train_button.disabled, self.stop_button.disabled, self.reset_button.disabled = busy or not self._valid, not busy, busy
+        for name in ("dataset",) + _MODEL_FIELDS: self.controls[name].disabled = busy
+        self.augment.disabled = busy or not self._augment_possible
 
 # %% ../nbs/05_widgets.ipynb #d2a242d8
 def _button(description: str, style: str, icon: str, on_click, name: str) -> W.Button:
