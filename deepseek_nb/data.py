@@ -4,17 +4,20 @@
 
 # %% ../nbs/02_data.ipynb #59bbbf3e
 from __future__ import annotations
-import csv, os
-from dataclasses import dataclass, field
+import csv, os, re, warnings
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 from .config import ModelConfig, TrainConfig, preset, PRESETS, _one_of
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'KERAS_DATASETS', 'BUNDLED', 'CLEAN_CHECKS', 'data_dir', 'Split', 'Splits', 'Dataset', 'to_tfdata',
-           'windows', 'from_arrays', 'load_dataset', 'duplicates', 'near_duplicates', 'non_finite', 'out_of_range',
-           'empty_texts', 'label_order', 'train_test_overlap', 'out_of_fold_probabilities', 'label_issues',
-           'AuditReport', 'audit', 'Cleaned', 'clean', 'class_weights', 'oversample', 'plot_class_balance']
+__all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
+           'TEXT_COVERAGE', 'CLEAN_CHECKS', 'data_dir', 'Split', 'Splits', 'Dataset', 'to_tfdata', 'windows',
+           'from_arrays', 'load_dataset', 'text_defaults', 'duplicates', 'near_duplicates', 'non_finite',
+           'out_of_range', 'empty_texts', 'label_order', 'train_test_overlap', 'out_of_fold_probabilities',
+           'label_issues', 'AuditReport', 'audit', 'Cleaned', 'clean', 'class_weights', 'oversample',
+           'plot_class_balance']
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
@@ -44,13 +47,19 @@ class Splits:
 # %% ../nbs/02_data.ipynb #0c00889d
 @dataclass
 class Dataset:
-    "Inputs, targets and what they mean."
+    "Inputs, targets, what they mean, and where each sample came from."
     name: str
     kind: str  # image, text or series
     x: np.ndarray
     y: np.ndarray
     class_names: list | None = None  # None for regression
     info: dict = field(default_factory=dict)
+    sources: list | None = None  # per sample: an image file, "file.csv:LINE" or "index N" (the default)
+
+    def __post_init__(self):
+        if self.sources is None: self.sources = [f"index {i}" for i in range(len(self.y))]
+        if len(self.sources) != len(self.y): raise ValueError(f"`sources` must name one source per sample ({len(self.y)}). Received: {len(self.sources)} sources")
+        self._text_stats = None  # the text defaults of the default train split, computed on first use
 
     @property
     def task(self) -> str: return "regression" if self.class_names is None else "classification"
@@ -58,6 +67,9 @@ class Dataset:
     def __repr__(self):
         what = f"{len(self.class_names)} classes" if self.class_names else "regression"
         return f"Dataset({self.name!r}, {self.kind}, {len(self)} samples, x{tuple(self.x.shape[1:]) or ''}, {what})"
+    def where(self, indices) -> list:
+        "Where the samples at `indices` came from."
+        return [self.sources[int(i)] for i in indices]
 
     def splits(self, validation_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0) -> Splits:
         "Seeded train / validation / test splits: stratified for classes, in time order for series."
@@ -74,20 +86,12 @@ class Dataset:
     def _stratified(self, n_val: int, n_test: int, seed: int):
         from sklearn.model_selection import train_test_split
         index = np.arange(len(self))
-        strat = self.y if self.task == "classification" and np.bincount(self.y).min() >= 2 else None
+        stratify = self.task == "classification" and np.bincount(self.y).min() >= 2 and min(n_test, n_val or n_test) >= len(np.unique(self.y))
+        strat = self.y if stratify else None  # a tiny data set cannot have every class in every split
         rest, test = train_test_split(index, test_size=n_test, stratify=strat, random_state=seed)
         if not n_val: return np.sort(rest), np.array([], int), np.sort(test)
         train, val = train_test_split(rest, test_size=n_val, stratify=None if strat is None else self.y[rest], random_state=seed)
         return train, val, test
-
-    def model_config(self, **changes) -> ModelConfig:
-        "A `ModelConfig` that fits this data: the preset for a bundled set, otherwise derived from the shapes."
-        if self.name in PRESETS: base = preset(self.name)[0].to_dict()
-        else:
-            base = dict(input_kind=self.kind, task=self.task, num_classes=len(self.class_names or [0, 1]))
-            if self.kind == "text": base.update(input_shape=None, normalization="none")
-            else: base.update(input_shape=tuple(self.x.shape[1:]), normalization="standardize")
-        return ModelConfig(**{**base, **changes})
 
 # %% ../nbs/02_data.ipynb #63c2902c
 def to_tfdata(split: Split, batch_size: int = 32, shuffle: bool = False, seed: int = 0, augment=None):
@@ -122,31 +126,101 @@ def windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     return x, values[window:].copy()
 
 # %% ../nbs/02_data.ipynb #6c1af057
-def _from_csv(path: Path, text_column: str = "text", label_column: str = "label", name: str | None = None, encoding: str = "utf-8") -> Dataset:
+def _listing(items, k: int = 5) -> str:
+    "The first `k` items, and how many more."
+    items = list(items)
+    return ", ".join(map(str, items[:k])) + (f" and {len(items) - k} more" if len(items) > k else "")
+
+def _read_csv(path: Path, encoding: str = "utf-8-sig") -> tuple[list, list]:
+    "The header and the non-blank rows of a CSV file, each row with the line of the file it starts on."
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # the default (131,072 characters a cell) refuses long documents
     try:
         with open(path, newline="", encoding=encoding) as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
-            if missing: raise ValueError(f"{path.name} has no column(s) {', '.join(missing)}; its columns are {reader.fieldnames}. "
-                                         "Pass text_column= and label_column= to name the right ones")
-            rows = list(reader)
+            reader = csv.reader(f)
+            header, rows, end = next(reader, []), [], 0
+            end = reader.line_num
+            for row in reader:
+                if any(cell.strip() for cell in row): rows.append((end + 1, row))
+                end = reader.line_num
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path.name} is not {encoding} text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}). "
-                         f"Save it as UTF-8 or pass encoding= (for instance encoding='latin-1')") from None
-    if not rows: raise ValueError(f"{path.name} has no rows")
-    texts = np.array([r[text_column] for r in rows], dtype=object)
-    y, names = _encode_labels([r[label_column] for r in rows])
-    _check_classes(names, path.name)
-    return Dataset(name or path.stem, "text", texts, y, names, dict(source=path.name))
+        shown = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise ValueError(f"{path.name} is not {shown} text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}). "
+                         f"Save it as UTF-8 (or, from Python, pass encoding='latin-1' or the file's encoding)") from None
+    except csv.Error as e: raise ValueError(f"{path.name} line {reader.line_num} is not valid CSV ({e})") from None
+    finally: csv.field_size_limit(limit)
+    return [h.strip() for h in header], rows
 
-def _encode_labels(labels) -> tuple[np.ndarray, list]:
-    "Class indices and names for labels given as strings or integers."
-    names = sorted({str(l) for l in labels}, key=lambda s: (not s.lstrip("-").isdigit(), int(s) if s.lstrip("-").isdigit() else 0, s))
-    lookup = {n: i for i, n in enumerate(names)}
-    return np.array([lookup[str(l)] for l in labels], "int64"), names
+# %% ../nbs/02_data.ipynb #a1c50e02
+_MISSING = {"", "nan", "na", "n/a", "null", "none"}
+
+def _number(text: str) -> float | None:
+    "`text` as a finite number, or None."
+    try: value = float(text)
+    except ValueError: return None
+    return value if np.isfinite(value) else None
+
+def _canonical(label) -> str:
+    "A label as a class name: whitespace stripped, a whole number written as an integer (`1.0` -> `1`)."
+    text = str(label).strip()
+    value = _number(text)
+    if value is None: return text
+    return str(int(value)) if value == int(value) else repr(value)
+
+def _missing_labels(labels) -> list:
+    "Positions of labels that are empty, or NaN-like in a column of numbers."
+    stripped = [str(l).strip() for l in labels]
+    numeric = all(_number(s) is not None for s in stripped if s.lower() not in _MISSING)
+    return [i for i, s in enumerate(stripped) if s == "" or (numeric and s.lower() in _MISSING)]
+
+# %% ../nbs/02_data.ipynb #a1c50e03
+def _label_order(name: str):
+    value = _number(name)
+    return (value is None, value or 0.0, name)
+
+def _encode_labels(labels, source: str = "The labels") -> tuple[np.ndarray, list]:
+    "Class indices and sorted class names; labels that differ only by whitespace or number format are one class, with a notice."
+    raw = [str(l) for l in labels]
+    canonical = {r: _canonical(r) for r in set(raw)}
+    forms = {}
+    for r in sorted(canonical): forms.setdefault(canonical[r], []).append(r)
+    merged = {name: f for name, f in forms.items() if len(f) > 1}
+    if merged: warnings.warn(f"{source}: labels that differ only by whitespace or number format were merged: "
+                             + "; ".join(f"{' and '.join(map(repr, merged[name]))} -> {name!r}" for name in sorted(merged, key=_label_order)), stacklevel=3)
+    names = sorted(forms, key=_label_order)
+    lookup = {name: i for i, name in enumerate(names)}
+    return np.array([lookup[canonical[r]] for r in raw], "int64"), names
+
+# %% ../nbs/02_data.ipynb #a1c50e04
+def _from_csv(path: Path, text_column: str = "text", label_column: str = "label", name: str | None = None,
+              encoding: str = "utf-8-sig", shown: str | None = None) -> Dataset:
+    "Texts and class labels from two columns of a CSV file; sources are `file.csv:LINE` (`shown` names the file)."
+    header, rows = _read_csv(path, encoding)
+    missing = [c for c in (text_column, label_column) if c not in header]
+    if missing: raise ValueError(f"{path.name} has no column(s) {', '.join(missing)}; its columns are {', '.join(map(repr, header))}. "
+                                 "Name the right ones with --text-column and --label-column")
+    if not rows: raise ValueError(f"{path.name} has no rows")
+    extra = [line for line, row in rows if any(cell.strip() for cell in row[len(header):])]
+    if extra: raise ValueError(f"{path.name}: more cells than the header's {len(header)} on line(s) {_listing(extra)}; "
+                               'put a text that holds commas in double quotes ("like, this")')
+    t, l = header.index(text_column), header.index(label_column)
+    cell = lambda row, k: row[k] if k < len(row) else ""
+    lines, labels = [line for line, _ in rows], [cell(row, l) for _, row in rows]
+    bad = _missing_labels(labels)
+    if bad: raise ValueError(f"{path.name}: no label in column {label_column!r} (empty or NaN) on line(s) {_listing([lines[i] for i in bad])}; "
+                             "fill them in or remove those rows")
+    y, names = _encode_labels(labels, path.name)
+    _check_classes(names, path.name)
+    texts = np.array([cell(row, t) for _, row in rows], dtype=object)
+    return Dataset(name or path.stem, "text", texts, y, names, dict(source=path.name), [f"{shown or path}:{line}" for line in lines])
 
 def _check_classes(names: list, source: str):
     if len(names) < 2: raise ValueError(f"{source} has a single class ({names[0]!r}); a classifier needs at least 2 classes")
+
+def _check_targets(y: np.ndarray, where: str):
+    "Refuse NaN targets: a missing label is neither a class nor a reason to switch to regression."
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"{where}: label missing (NaN) at index {_listing(np.flatnonzero(np.isnan(y)).tolist())}; fill them in or remove those samples")
 
 def _from_npz(path: Path, name: str | None = None) -> Dataset:
     try: f = np.load(path, allow_pickle=False)
@@ -155,6 +229,7 @@ def _from_npz(path: Path, name: str | None = None) -> Dataset:
         keys = ("images", "labels") if "images" in f else ("x", "y")
         if not set(keys) <= set(f.files): raise ValueError(f"{path.name} must hold arrays 'images' and 'labels' (or 'x' and 'y'); it holds {f.files}")
         x, y = f[keys[0]], f[keys[1]]
+    _check_targets(np.asarray(y), path.name)
     return from_arrays(x, y, name=name or path.stem)
 
 # %% ../nbs/02_data.ipynb #31eeb2bc
@@ -164,12 +239,13 @@ def from_arrays(x, y, kind: str | None = None, class_names=None, name: str = "ar
     if len(x) == 0: raise ValueError("The data set is empty: x has no samples")
     if len(x) != len(y): raise ValueError(f"x and y must have the same number of samples. Received: {len(x)} inputs and {len(y)} targets")
     if y.ndim != 1: raise ValueError(f"y must be one target per sample, shape (n,). Received shape {y.shape}")
+    _check_targets(y, f"y of {name!r}")
     kind = kind or ("text" if x.dtype.kind in "OUS" else "image" if x.ndim in (3, 4) else "series")
     if kind not in ("image", "text", "series"): raise ValueError(f"`kind` must be one of 'image', 'text', 'series'. Received: kind={kind!r}")
     if kind != "text": x = x.astype("float32")
     task = task or ("regression" if y.dtype.kind == "f" and not np.all(y == np.round(y)) else "classification")
     if task == "regression": return Dataset(name, kind, x, y.astype("float32"), None)
-    y, names = _encode_labels(y.tolist())
+    y, names = _encode_labels(y.tolist(), f"y of {name!r}")
     _check_classes(names, f"The data set {name!r}")
     return Dataset(name, kind, x, y, list(class_names) if class_names is not None else names)
 
@@ -183,21 +259,101 @@ def _as_array(values, what: str) -> np.ndarray:
 # %% ../nbs/02_data.ipynb #9a8d905c
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
-def _from_folder(path: Path, image_size: tuple | None = None, color_mode: str = "grayscale", name: str | None = None) -> Dataset:
-    "Images in one sub-folder per class, all of one size unless `image_size=(height, width)` resizes them."
-    import keras
-    _one_of("color_mode", color_mode, ("grayscale", "rgb"))
-    classes = sorted(d.name for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = [(f, c) for c, d in enumerate(classes) for f in sorted((path / d).iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+def _image_files(path: Path) -> tuple[list, list, list]:
+    "(file, class index) for every image below each class sub-folder, at any depth; the class names; notes on what was left out or nested."
+    classes, files, notes = [], [], []
+    for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = []
+        for root, dirs, names in os.walk(folder):  # files only: a folder named like an image is walked, not read
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found += [Path(root) / n for n in sorted(names) if Path(n).suffix.lower() in IMAGE_SUFFIXES and not n.startswith(".")]
+        if found: files += [(f, len(classes)) for f in found]; classes.append(folder.name)
+    nested = sum(f.parent.parent != path for f, _ in files)
+    if nested: notes.append(f"{nested} images from nested sub-folders, labelled by their top-level folder")
+    loose = [p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    if loose: warnings.warn(f"{path}: {len(loose)} images directly in the folder were skipped ({_listing(sorted(loose), 3)}); "
+                            "put each image in a sub-folder named after its class", stacklevel=3)
+    return files, classes, notes
+
+# %% ../nbs/02_data.ipynb #a1c50e06
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+
+def _bad_image(f: Path, e: Exception, what: str) -> ValueError:
+    reason = "not an image file" if type(e).__name__ == "UnidentifiedImageError" else " ".join(str(e).split())[:120]
+    return ValueError(f"{f} {what} ({reason}); remove it or replace it with a valid image")
+
+def _image_header(f: Path) -> tuple:
+    "((height, width), colour mode) of an image file, read from its header only."
+    from PIL import Image
+    try:
+        with Image.open(f) as im: return (im.height, im.width), im.mode
+    except Exception as e: raise _bad_image(f, e, "is not a readable image") from None
+
+def _read_image(f: Path, size: tuple, colour: str) -> np.ndarray:
+    "The image in `f` as float32 values 0-255, `size` (height, width), grey or RGB; transparency laid onto white."
+    from PIL import Image
+    try:
+        with Image.open(f) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
+            im = im.convert("L" if colour == "grayscale" else "RGB")
+            if (im.height, im.width) != size: im = im.resize(size[::-1], Image.Resampling.BILINEAR)
+            return np.asarray(im, "float32")
+    except Exception as e: raise _bad_image(f, e, "is truncated or corrupt") from None
+
+# %% ../nbs/02_data.ipynb #a1c50e07
+MAX_IMAGE_SIDE = 128
+
+def _image_size(sizes: list, image_size=None) -> tuple[tuple, str]:
+    "`image_size` as (height, width), or the most common of `sizes` shrunk to fit MAX_IMAGE_SIDE; and how it was chosen."
+    if image_size is not None:
+        size = (image_size, image_size) if isinstance(image_size, (int, np.integer)) else tuple(image_size)
+        if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 1 <= s <= 4096 for s in size):
+            raise ValueError(f"`image_size` must be (height, width) with sides from 1 to 4096, for instance (64, 64). Received: image_size={image_size!r}")
+        return tuple(int(s) for s in size), "as asked"
+    (h, w), _ = Counter(sizes).most_common(1)[0]
+    scale = min(1.0, MAX_IMAGE_SIDE / max(h, w))
+    return (max(1, round(h * scale)), max(1, round(w * scale))), "the most common size" + (f", shrunk to fit {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}" if scale < 1 else "")
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB": return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f: return next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
+    except (OSError, StopIteration): return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+def _check_memory(path: Path, n: int, shape: tuple, memory_limit: int | None = None):
+    "Refuse, before decoding, images that would take more than `memory_limit` bytes (default: half the available memory) as float32."
+    need = n * int(np.prod(shape)) * 4
+    limit, why = (memory_limit, "the limit given") if memory_limit is not None else (_available_memory() // 2, "half the available memory")
+    if need > limit:
+        raise ValueError(f"{path}: {n:,} images of {'x'.join(map(str, shape))} need about {_bytes(need)} of memory as float32, more than "
+                         f"{_bytes(limit)} ({why}). Choose a smaller --image-size or load fewer images")
+
+# %% ../nbs/02_data.ipynb #a1c50e08
+def _from_folder(path: Path, image_size=None, color_mode: str = "auto", name: str | None = None, memory_limit: int | None = None) -> Dataset:
+    "Images in one sub-folder per class (at any depth below it), resized to one size and converted to one colour mode, as documented above."
+    _one_of("color_mode", color_mode, ("auto", "grayscale", "rgb"))
+    files, classes, notes = _image_files(path)
     if not files: raise ValueError(f"{path} has no images ({', '.join(IMAGE_SUFFIXES)}) in class sub-folders: put the images of each class in a sub-folder named after it")
-    _check_classes(sorted({classes[c] for _, c in files}), str(path))
-    images = [keras.utils.img_to_array(keras.utils.load_img(f, color_mode=color_mode, target_size=image_size)) for f, _ in files]
-    shapes = sorted({im.shape[:2] for im in images})
-    if len(shapes) > 1: raise ValueError(f"The images in {path} have {len(shapes)} different sizes ({', '.join(map(str, shapes[:3]))}); "
-                                         "pass image_size=(height, width) to resize them to one size")
-    x = np.stack(images)
-    return Dataset(name or path.name, "image", x[..., 0] if color_mode == "grayscale" else x, np.array([c for _, c in files], "int64"),
-                   classes, dict(source=str(path), files=[str(f) for f, _ in files], value_range=(0.0, 255.0)))
+    _check_classes(classes, str(path))
+    headers = [_image_header(f) for f, _ in files]
+    size, how = _image_size([s for s, _ in headers], image_size)
+    colour = color_mode if color_mode != "auto" else "grayscale" if all(m in GREY_MODES for _, m in headers) else "rgb"
+    shape = size + ((3,) if colour == "rgb" else ())
+    _check_memory(path, len(files), shape, memory_limit)
+    resized, converted = sum(s != size for s, _ in headers), sum((m in GREY_MODES) != (colour == "grayscale") for _, m in headers)
+    notes.insert(0, f"size {size[0]}x{size[1]} ({how}" + (f"; {resized} of {len(files)} images resized" if resized else "") + ")")
+    if converted: notes.insert(1, f"{converted} images converted to {colour}")
+    x = np.empty((len(files), *shape), "float32")
+    for k, (f, _) in enumerate(files): x[k] = _read_image(f, size, colour)
+    return Dataset(name or path.name, "image", x, np.array([c for _, c in files], "int64"), classes,
+                   dict(source=str(path), files=[str(f) for f, _ in files], value_range=(0.0, 255.0), image_size=size, color_mode=colour,
+                        preprocessing=", ".join(notes)), [str(f) for f, _ in files])
 
 # %% ../nbs/02_data.ipynb #d19d258a
 KERAS_DATASETS = dict(mnist=[str(i) for i in range(10)],
@@ -226,19 +382,106 @@ def _from_keras(name: str, num_words: int = 20000) -> Dataset:
 # %% ../nbs/02_data.ipynb #ae53650c
 BUNDLED = ("digits", "mnist5k", "sentence_polarity", "sunspots")
 
-def load_dataset(name_or_path=None, *, x=None, y=None, **options) -> Dataset:
-    "A bundled or Keras data set by name, a user's `.npz` / `.csv` file or folder of class sub-folders, or arrays `x=`, `y=`."
-    if x is not None or y is not None: return from_arrays(x, y, **options)
+def load_dataset(name_or_path=None, *, x=None, y=None, class_names=None, **options) -> Dataset:
+    "A bundled or Keras data set by name, a user's `.npz` / `.csv` file or folder of class sub-folders, or arrays `x=`, `y=`; `class_names` fixes a file's class order."
+    if x is not None or y is not None: return from_arrays(x, y, class_names=class_names, **options)
     if name_or_path in ("digits", "mnist5k"): return _digits_like(name_or_path, data_dir() / f"{name_or_path}.npz", 16.0 if name_or_path == "digits" else 255.0)
-    if name_or_path == "sentence_polarity": return _from_csv(data_dir() / "sentence_polarity.csv", name="sentence_polarity")
+    if name_or_path == "sentence_polarity": return _from_csv(data_dir() / "sentence_polarity.csv", name="sentence_polarity", shown="sentence_polarity.csv")
     if name_or_path == "sunspots": return _sunspots(**options)
     if name_or_path in KERAS_DATASETS: return _from_keras(name_or_path, **options)
     path = Path(str(name_or_path))
-    if path.suffix == ".npz" and path.is_file(): return _from_npz(path, **options)
-    if path.suffix == ".csv" and path.is_file(): return _from_csv(path, **options)
-    if path.is_dir(): return _from_folder(path, **options)
-    raise ValueError(f"Unknown data set {name_or_path!r}. Use one of {', '.join(BUNDLED)} (bundled), {', '.join(KERAS_DATASETS)} (Keras, downloads once), "
-                     "a path to an existing .npz or .csv file or to a folder of class sub-folders, or x= and y= arrays")
+    if path.suffix == ".npz" and path.is_file(): ds = _from_npz(path, **options)
+    elif path.suffix == ".csv" and path.is_file(): ds = _from_csv(path, **options)
+    elif path.is_dir(): ds = _from_folder(path, **options)
+    else: raise ValueError(f"Unknown data set {name_or_path!r}. Use one of {', '.join(BUNDLED)} (bundled), {', '.join(KERAS_DATASETS)} (Keras, downloads once), "
+                           "a path to an existing .npz or .csv file or to a folder of class sub-folders, or x= and y= arrays")
+    ds.info["user_path"] = str(path)  # a user's file named like a bundled set does not get its preset
+    return ds if class_names is None else ds.with_classes(class_names)
+
+# %% ../nbs/02_data.ipynb #a1c50e14
+MAX_SEQUENCE_LENGTH = 1024  # tokens; longer texts are cut
+MAX_VOCABULARY = 20000  # words, padding and out-of-vocabulary included
+TEXT_COVERAGE = 0.95  # the share of texts (length) and of word occurrences (vocabulary) the defaults cover
+_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')  # TextVectorization's default standardisation
+
+def text_defaults(texts) -> dict:
+    "`sequence_length` and `vocab_size` that cover most of `texts` (within the caps), and the token count of each text."
+    words, lengths = Counter(), np.zeros(len(texts), int)
+    for i, text in enumerate(texts):
+        tokens = _PUNCTUATION.sub("", str(text).lower()).split()
+        lengths[i] = len(tokens); words.update(tokens)
+    length = int(np.ceil(np.percentile(lengths, 100 * TEXT_COVERAGE))) if len(lengths) else 0
+    counts = np.sort(np.fromiter(words.values(), int, len(words)))[::-1]
+    covering = int(np.searchsorted(np.cumsum(counts), TEXT_COVERAGE * counts.sum()) + 1) if len(counts) else 1
+    return dict(sequence_length=min(MAX_SEQUENCE_LENGTH, max(8, length)), vocab_size=min(MAX_VOCABULARY, covering + 2), lengths=lengths)
+
+# %% ../nbs/02_data.ipynb #a1c50e15
+def _text_stats(self: Dataset, train_split: Split | None = None) -> dict:
+    "`text_defaults` of the train split: the one given, else the default `splits()` one (computed once)."
+    if train_split is not None: return text_defaults(train_split.x)
+    if self._text_stats is None:
+        try: texts = self.splits().train.x
+        except ValueError: texts = self.x  # too few texts to split
+        self._text_stats = text_defaults(texts)
+    return self._text_stats
+
+def _model_config(self: Dataset, train_split: Split | None = None, **changes) -> ModelConfig:
+    "A `ModelConfig` that fits this data: the preset for a bundled set, otherwise derived from the data (texts: from `train_split`)."
+    if self.name in PRESETS and "user_path" not in self.info: base = preset(self.name)[0].to_dict()
+    else:
+        base = dict(input_kind=self.kind, input_shape=tuple(self.x.shape[1:]), normalization="standardize")
+        if self.kind == "text":
+            stats = self._text_defaults(train_split)
+            base = {**preset("sentence_polarity")[0].to_dict(), "sequence_length": stats["sequence_length"], "vocab_size": stats["vocab_size"]}
+        base.update(task=self.task, num_classes=len(self.class_names or [0, 1]))
+    return ModelConfig(**{**base, **changes})
+
+Dataset._text_defaults, Dataset.model_config = _text_stats, _model_config
+
+# %% ../nbs/02_data.ipynb #a1c50e16
+def _percent(share: float) -> str: return "under 1 %" if 0 < share < 0.005 else f"{round(100 * share)} %"
+def _count(n: int, what: str) -> str: return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+def _summary(self: Dataset, cfg: ModelConfig | None = None) -> str:
+    "One line: what the data are and what was chosen for them (texts: `cfg`'s length and vocabulary, by default the derived ones)."
+    what = f"{len(self.class_names)} classes" if self.class_names else "regression"
+    if self.kind == "text":
+        cfg = cfg or self.model_config()
+        covers = np.mean(self._text_defaults()["lengths"] <= cfg.sequence_length)
+        return (f"{len(self):,} texts, {what}, sequence length {cfg.sequence_length:,} (covers {_percent(covers)} of texts), "
+                f"vocabulary {cfg.vocab_size:,}")
+    if self.kind == "image":
+        channels = 1 if self.x.ndim == 3 else self.x.shape[-1]
+        colour = {1: "grayscale", 3: "rgb"}.get(channels, f"{channels} channels")
+        note = self.info.get("preprocessing")
+        return f"{len(self):,} images {self.x.shape[1]}x{self.x.shape[2]} {colour}, {what}" + (f" ({note})" if note else "")
+    features = f" of {self.x.shape[2]} features" if self.x.ndim == 3 else ""
+    return f"{len(self):,} windows of {self.x.shape[1]} steps{features}, {what}"
+
+def _truncation(self: Dataset, cfg: ModelConfig | None = None, train_split: Split | None = None) -> str:
+    "How many training texts are longer than the sequence length and by how much, and the flag that changes it; '' when none is cut."
+    if self.kind != "text": return ""
+    cfg = cfg or self.model_config(train_split)
+    lengths = self._text_defaults(train_split)["lengths"]
+    cut = lengths[lengths > cfg.sequence_length] - cfg.sequence_length
+    if not len(cut): return ""
+    return (f"{len(cut):,} of {len(lengths):,} training texts ({_percent(len(cut) / len(lengths))}) are longer than the sequence length of "
+            f"{cfg.sequence_length:,} tokens and are cut by {_count(int(np.median(cut)), 'token')} (median), at most {int(cut.max()):,}; "
+            "change it with --sequence-length")
+
+Dataset.summary, Dataset.truncation = _summary, _truncation
+
+# %% ../nbs/02_data.ipynb #a1c50e20
+def _with_classes(self: Dataset, class_names) -> Dataset:
+    "The same samples with class indices in the order of `class_names` (for instance a train set's or a run's)."
+    if self.class_names is None: raise ValueError(f"{self.name} is a regression data set: it has no classes to renumber")
+    class_names = [str(n) for n in class_names]
+    unknown = [self.class_names[c] for c in np.unique(self.y) if self.class_names[c] not in class_names]
+    if unknown: raise ValueError(f"{self.name} has classes that `class_names` lacks: {', '.join(map(repr, unknown))}. Received: class_names={class_names}")
+    lookup = np.array([class_names.index(n) if n in class_names else -1 for n in self.class_names])
+    return replace(self, y=lookup[self.y], class_names=class_names)
+
+Dataset.with_classes = _with_classes
 
 # %% ../nbs/02_data.ipynb #b152b764
 def _fingerprints(ds: Dataset) -> list:
@@ -266,7 +509,9 @@ def _features(ds: Dataset, value_range=None):
     "Inputs as rows of numbers for quick models: tf-idf for texts, flattened values scaled to [0, 1] otherwise."
     if ds.kind == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
-        return TfidfVectorizer(sublinear_tf=True).fit_transform(ds.x.astype(str))
+        try: return TfidfVectorizer(sublinear_tf=True).fit_transform(ds.x.astype(str))
+        except ValueError:  # no word of two letters or more anywhere: count the one-letter words too
+            return TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit_transform(ds.x.astype(str))
     x = np.nan_to_num(ds.x.reshape(len(ds), -1).astype("float32"), nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = _value_range(ds, value_range) or (float(x.min()), float(x.max()))
     return (x - lo) / (hi - lo if hi > lo else 1.0)
@@ -280,16 +525,17 @@ def near_duplicates(ds: Dataset, threshold: float | None = None) -> tuple[dict, 
     features, keys = _features(ds), _fingerprints(ds)
     first = sorted({k: i for i, k in reversed(list(enumerate(keys)))}.values())  # one sample per distinct input
     groups = {"all": np.array(first)} if ds.task == "regression" else {n: np.array([i for i in first if ds.y[i] == c]) for c, n in enumerate(ds.class_names)}
-    shares, pairs = {}, []
+    shares, pairs = {}, set()
     for name, members in groups.items():
         if len(members) < 2: shares[name] = 0.0; continue
-        nn = NearestNeighbors(n_neighbors=2, metric="cosine" if text else "euclidean").fit(features[members])
-        distance, neighbour = nn.kneighbors(features[members])
-        distance = distance[:, 1] if text else distance[:, 1] / np.sqrt(features.shape[1])
-        close = distance <= threshold
+        distance, neighbour = NearestNeighbors(n_neighbors=2, metric="cosine" if text else "euclidean").fit(features[members]).kneighbors(features[members])
+        rows = np.arange(len(members))
+        other = np.where(neighbour[:, 0] == rows, 1, 0)  # at a tie of distance 0 the sample itself may come second
+        distance, neighbour = distance[rows, other], neighbour[rows, other]
+        close = (distance if text else distance / np.sqrt(features.shape[1])) <= threshold
         shares[name] = round(float(close.mean()), 4)
-        pairs += sorted({tuple(sorted((int(members[i]), int(members[neighbour[i, 1]])))) for i in np.flatnonzero(close)})
-    return shares, sorted(pairs)
+        pairs |= {tuple(sorted((int(members[i]), int(members[neighbour[i]])))) for i in np.flatnonzero(close)}
+    return shares, sorted(p for p in pairs if p[0] != p[1])
 
 # %% ../nbs/02_data.ipynb #10be36a6
 def non_finite(ds: Dataset) -> list:
@@ -321,9 +567,15 @@ def label_order(y) -> tuple[bool, float]:
     return ratio < 0.2, round(ratio, 4)
 
 # %% ../nbs/02_data.ipynb #f9a97dbe
-def train_test_overlap(ds: Dataset, splits: Splits | None = None) -> list:
-    "Test samples whose exact input also occurs in the train split."
-    splits = splits or ds.splits()
+def train_test_overlap(ds: Dataset, test: Splits | Dataset | None = None) -> list:
+    "Test samples whose exact input also occurs in the training data: the test split of `ds` (or of given `Splits`), or a separate test `Dataset`."
+    if isinstance(test, Dataset):
+        if (test.kind, test.x.shape[1:]) != (ds.kind, ds.x.shape[1:]):
+            raise ValueError(f"The test set {test.name!r} holds {test.kind} samples of shape {test.x.shape[1:]}, the train set {ds.kind} of shape "
+                             f"{ds.x.shape[1:]}: load both the same way (same image size and colour mode) to compare them")
+        seen = set(_fingerprints(ds))
+        return [i for i, key in enumerate(_fingerprints(test)) if key in seen]
+    splits = test or ds.splits()
     keys = _fingerprints(ds)
     seen = {keys[i] for i in splits.train.index}
     return sorted(int(i) for i in splits.test.index if keys[i] in seen)
@@ -368,7 +620,7 @@ def label_issues(ds: Dataset, probabilities: np.ndarray | None = None, folds: in
 # %% ../nbs/02_data.ipynb #48660ccf
 @dataclass(repr=False)
 class AuditReport:
-    "What `audit` found. Lists hold sample indices; shows as a table in a notebook; `to_dict()` for JSON."
+    "What `audit` found. Lists hold sample indices and `sources` where they came from; shows as a table in a notebook; `to_dict()` for JSON."
     name: str
     n_samples: int
     class_counts: dict | None
@@ -384,11 +636,13 @@ class AuditReport:
     empty_texts: list
     sorted_labels: bool
     label_changes: float | None  # label changes between neighbours, as a share of what a random order gives
-    train_test_overlap: list
+    train_test_overlap: list  # indices into the test split, or into the separate test set `compared_with`
     suspected_label_errors: list
     predicted_labels: list  # the quick model's guess for each suspect
     quick_model_accuracy: float | None
     dataset: Dataset | None = field(default=None, repr=False)
+    sources: dict = field(default_factory=dict)  # check -> where its flagged samples came from
+    compared_with: str | None = None  # the name of a separate test set
 
     def to_dict(self) -> dict:
         "Plain Python values, ready for `json.dumps`."
@@ -408,37 +662,52 @@ class AuditReport:
 def _first(indices, k: int = 8) -> str:
     return ", ".join(map(str, indices[:k])) + (", ..." if len(indices) > k else "")
 
+def _shown(report: AuditReport, check: str, indices: list) -> str:
+    "The flagged samples of `check`: their files or CSV lines where known, else their indices."
+    where = report.sources.get(check)
+    if not where or all(str(w).startswith("index ") for w in np.ravel(np.array(where, dtype=object))): return _first(indices)
+    return _first([" ~ ".join(w) if isinstance(w, list) else w for w in where], 3)
+
+def _balance(counts: dict, ratio: float) -> str:
+    if min(counts.values()) == max(counts.values()): return f"balanced: {min(counts.values()):,} samples in each class"
+    small, large = min(counts, key=counts.get), max(counts, key=counts.get)
+    return f"smallest {small!r} {counts[small]}, largest {large!r} {counts[large]}: ratio {ratio:.2f}"
+
 def _audit_table(self: AuditReport):
-    "One row per check: what it found, its status and the first sample indices."
+    "One row per check: what it found, its status and the first flagged samples."
     import pandas as pd
     r, rows = self, []
-    add = lambda check, finding, samples=(), bad=None: rows.append(dict(check=check, status="check" if (bad if bad is not None else len(samples)) else "ok", finding=finding, samples=_first(list(samples))))
+    def add(check, finding, key=None, bad=None):
+        samples = getattr(r, key) if key else []
+        rows.append(dict(check=check, status="check" if (bad if bad is not None else len(samples)) else "ok", finding=finding, samples=_shown(r, key, samples) if key else ""))
     add("samples", f"{r.n_samples}" + (f" in {len(r.class_counts)} classes" if r.class_counts else " (regression)"), bad=False)
-    if r.class_counts:
-        small, large = min(r.class_counts, key=r.class_counts.get), max(r.class_counts, key=r.class_counts.get)
-        add("class balance", f"smallest {small!r} {r.class_counts[small]}, largest {large!r} {r.class_counts[large]}: ratio {r.imbalance_ratio:.2f}", bad=r.imbalance_ratio > 1.5)
-    add("exact duplicates", f"{len(r.exact_duplicates)} samples repeat an earlier one with the same label", r.exact_duplicates)
-    add("conflicting duplicates", f"{len(r.conflicting_duplicates)} samples share an input with another label", r.conflicting_duplicates)
+    if r.class_counts: add("class balance", _balance(r.class_counts, r.imbalance_ratio), bad=r.imbalance_ratio > 1.5)
+    add("exact duplicates", f"{len(r.exact_duplicates)} samples repeat an earlier one with the same label", "exact_duplicates")
+    add("conflicting duplicates", f"{len(r.conflicting_duplicates)} samples share an input with another label", "conflicting_duplicates")
     worst = max(r.near_duplicates, key=r.near_duplicates.get) if r.near_duplicates else None
-    add("near duplicates", f"{len(r.near_duplicate_pairs)} pairs; most in class {worst!r}: {r.near_duplicates.get(worst, 0):.1%} of it", r.near_duplicate_pairs)
-    add("NaN / inf", f"{len(r.non_finite)} samples with non-finite values", r.non_finite)
-    add("out of range", f"{len(r.out_of_range)} samples with values outside {list(r.value_range)}" if r.value_range else "no expected range known", r.out_of_range)
-    if r.dataset is not None and r.dataset.kind == "text": add("empty texts", f"{len(r.empty_texts)} texts with fewer than 2 words", r.empty_texts)
+    add("near duplicates", f"{len(r.near_duplicate_pairs)} pairs; most in class {worst!r}: {r.near_duplicates.get(worst, 0):.1%} of it", "near_duplicate_pairs")
+    add("NaN / inf", f"{len(r.non_finite)} samples with non-finite values", "non_finite")
+    add("out of range", f"{len(r.out_of_range)} samples with values outside {list(r.value_range)}" if r.value_range else "no expected range known", "out_of_range")
+    if r.dataset is not None and r.dataset.kind == "text": add("empty texts", f"{len(r.empty_texts)} texts with fewer than 2 words", "empty_texts")
     if r.label_changes is not None:
         add("label order", ("SORTED: " if r.sorted_labels else "shuffled: ") + f"labels change {r.label_changes:.0%} as often as in a random order"
             + (" (a tail split sees few classes: use splits(), which stratifies, or shuffle)" if r.sorted_labels else ""), bad=r.sorted_labels)
-    add("train/test overlap", f"{len(r.train_test_overlap)} test samples also in the train split", r.train_test_overlap)
+    where = f"of the test set {r.compared_with!r} also in the training data" if r.compared_with else "also in the train split"
+    add("train/test overlap", f"{len(r.train_test_overlap)} test samples {where}", "train_test_overlap")
     if r.quick_model_accuracy is not None:
-        add("suspected label errors", f"{len(r.suspected_label_errors)} (cleanlab; quick model {r.quick_model_accuracy:.1%} out of fold)", r.suspected_label_errors)
+        add("suspected label errors", f"{len(r.suspected_label_errors)} (cleanlab; quick model {r.quick_model_accuracy:.1%} out of fold)", "suspected_label_errors")
     return pd.DataFrame(rows)
 
 AuditReport.table = _audit_table
 
 # %% ../nbs/02_data.ipynb #6b93a22e
+_SAMPLE_CHECKS = ("exact_duplicates", "conflicting_duplicates", "non_finite", "out_of_range", "empty_texts", "suspected_label_errors")
+
 def audit(ds: Dataset, splits: Splits | None = None, label_errors: bool = True, near_threshold: float | None = None,
-          value_range=None, min_words: int = 2, folds: int = 5, seed: int = 0) -> AuditReport:
-    "Check `ds` for imbalance, duplicates, near-duplicates, broken values, sorted labels, train/test overlap and label errors."
+          value_range=None, min_words: int = 2, folds: int = 5, seed: int = 0, test: Dataset | None = None) -> AuditReport:
+    "Check `ds` for imbalance, duplicates, near-duplicates, broken values, sorted labels, train/test overlap (of its splits, or with a separate `test` set) and label errors."
     if not isinstance(ds, Dataset): raise TypeError(f"`ds` must be a Dataset (from load_dataset). Received: {type(ds).__name__}")
+    if test is not None and not isinstance(test, Dataset): raise TypeError(f"`test` must be a Dataset (from load_dataset). Received: {type(test).__name__}")
     classify = ds.task == "classification"
     counts = np.bincount(ds.y, minlength=len(ds.class_names)) if classify else None
     exact, conflicting, groups = duplicates(ds)
@@ -449,10 +718,14 @@ def audit(ds: Dataset, splits: Splits | None = None, label_errors: bool = True, 
         p = out_of_fold_probabilities(ds, folds, seed)
         suspects, guesses = label_issues(ds, p)
         accuracy = round(float(np.mean(p.argmax(1) == ds.y)), 4)
-    return AuditReport(ds.name, len(ds), dict(zip(ds.class_names, counts.tolist())) if classify else None,
-                       round(float(counts.max() / max(counts.min(), 1)), 3) if classify else None,
-                       exact, conflicting, groups, shares, pairs, non_finite(ds), _value_range(ds, value_range), out_of_range(ds, value_range),
-                       empty_texts(ds, min_words), sorted_labels, changes, train_test_overlap(ds, splits), suspects, guesses, accuracy, ds)
+    report = AuditReport(ds.name, len(ds), dict(zip(ds.class_names, counts.tolist())) if classify else None,
+                         round(float(counts.max() / max(counts.min(), 1)), 3) if classify else None,
+                         exact, conflicting, groups, shares, pairs, non_finite(ds), _value_range(ds, value_range), out_of_range(ds, value_range),
+                         empty_texts(ds, min_words), sorted_labels, changes, train_test_overlap(ds, test if test is not None else splits),
+                         suspects, guesses, accuracy, ds, compared_with=None if test is None else test.name)
+    report.sources = {check: ds.where(getattr(report, check)) for check in _SAMPLE_CHECKS}
+    report.sources.update(near_duplicate_pairs=[ds.where(p) for p in pairs], train_test_overlap=(test or ds).where(report.train_test_overlap))
+    return report
 
 # %% ../nbs/02_data.ipynb #d3c71c6e
 def _plot_suspects(self: AuditReport, max_samples: int = 16):
@@ -509,6 +782,9 @@ def clean(ds: Dataset, report: AuditReport | None = None, drop=("exact_duplicate
     import pandas as pd
     for check in drop: _one_of("drop", check, CLEAN_CHECKS)
     report = report or audit(ds, label_errors="suspected_label_errors" in drop or relabel)
+    if "train_test_overlap" in drop and report.compared_with:
+        raise ValueError(f"The report compares with the separate test set {report.compared_with!r}: its overlap indices point into that set, "
+                         "so drop them there (or drop 'train_test_overlap' only with a report on the splits of one data set)")
     why, x, y, rows = _reasons(report), ds.x.copy(), ds.y.copy(), {}
     for check in drop:
         for i, reason in why[check].items(): rows.setdefault(i, ["removed", []])[1].append(reason)
@@ -523,8 +799,9 @@ def clean(ds: Dataset, report: AuditReport | None = None, drop=("exact_duplicate
     original = np.asarray(ds.info.get("original_index", np.arange(len(ds))))
     info = {**{k: v for k, v in ds.info.items() if k != "official_test"}, "original_index": original[keep]}
     if "files" in info: info["files"] = [info["files"][i] for i in keep]
-    log = pd.DataFrame([dict(index=i, action=a, reason="; ".join(r)) for i, (a, r) in sorted(rows.items())], columns=["index", "action", "reason"])
-    return Cleaned(Dataset(ds.name, ds.kind, x[keep], y[keep], ds.class_names, info), log)
+    log = pd.DataFrame([dict(index=i, source=ds.sources[i], action=a, reason="; ".join(r)) for i, (a, r) in sorted(rows.items())],
+                       columns=["index", "source", "action", "reason"])
+    return Cleaned(Dataset(ds.name, ds.kind, x[keep], y[keep], ds.class_names, info, ds.where(keep)), log)
 
 # %% ../nbs/02_data.ipynb #2df6c252
 def class_weights(y) -> dict:
