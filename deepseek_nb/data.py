@@ -390,13 +390,23 @@ def load_dataset(name_or_path=None, *, x=None, y=None, class_names=None, **optio
     if name_or_path == "sunspots": return _sunspots(**options)
     if name_or_path in KERAS_DATASETS: return _from_keras(name_or_path, **options)
     path = Path(str(name_or_path))
-    if path.suffix == ".npz" and path.is_file(): ds = _from_npz(path, **options)
-    elif path.suffix == ".csv" and path.is_file(): ds = _from_csv(path, **options)
-    elif path.is_dir(): ds = _from_folder(path, **options)
+    if path.suffix == ".npz" and path.is_file(): ds = _with_options(_from_npz, path, "an .npz file", options)
+    elif path.suffix == ".csv" and path.is_file(): ds = _with_options(_from_csv, path, "a CSV file", options)
+    elif path.is_dir(): ds = _with_options(_from_folder, path, "a folder of images", options)
     else: raise ValueError(f"Unknown data set {name_or_path!r}. Use one of {', '.join(BUNDLED)} (bundled), {', '.join(KERAS_DATASETS)} (Keras, downloads once), "
                            "a path to an existing .npz or .csv file or to a folder of class sub-folders, or x= and y= arrays")
     ds.info["user_path"] = str(path)  # a user's file named like a bundled set does not get its preset
     return ds if class_names is None else ds.with_classes(class_names)
+
+def _with_options(loader, path: Path, what: str, options: dict) -> Dataset:
+    "`loader(path, **options)`, options set to None left out; an option for another kind of input is named (with its CLI flag)."
+    import inspect
+    options = {k: v for k, v in options.items() if v is not None}
+    takes = [k for k in inspect.signature(loader).parameters if k not in ("path", "shown")]
+    wrong = [k for k in options if k not in takes]
+    if wrong: raise ValueError(f"{', '.join(f'`{k}` (--{k.replace(chr(95), chr(45))})' for k in wrong)} does not apply to {path.name}, {what}; "
+                               f"it takes {', '.join(takes)}")
+    return loader(path, **options)
 
 # %% ../nbs/02_data.ipynb #a1c50e14
 MAX_SEQUENCE_LENGTH = 1024  # tokens; longer texts are cut

@@ -288,3 +288,11 @@ def test_presets_are_unchanged_and_user_files_do_not_take_them(tmp_path):
     copy = tmp_path / "sentence_polarity.csv"
     copy.write_text("text,label\n" + "".join(f"{'word ' * (5 + k % 7)},{k % 2}\n" for k in range(40)))
     assert load_dataset(copy).model_config().sequence_length == 11  # from its own texts, not the preset's 50
+
+def test_an_option_for_another_kind_of_input_is_named(tmp_path, pets):
+    path = _csv(tmp_path, "r.csv", "text,label\na,x\nb,y\n")
+    with pytest.raises(ValueError) as e: load_dataset(path, image_size=(8, 8))
+    assert str(e.value) == "`image_size` (--image-size) does not apply to r.csv, a CSV file; it takes text_column, label_column, name, encoding"
+    with pytest.raises(ValueError, match=r"^`text_column` \(--text-column\) does not apply to pets, a folder of images; it takes image_size, color_mode"):
+        load_dataset(pets, text_column="caption")
+    assert len(load_dataset(pets, text_column=None, image_size=None)) == 6  # options left at None are not given
