@@ -157,23 +157,33 @@ class Target:
     "An output folder written through a locked staging folder: `open()` -> staging, `commit()` swaps it in, `close()` unlocks."
     def __init__(self, folder, overwrite: bool = False, what: str = "run folder", flag: str = "--force", **note):
         self.folder, self.overwrite, self.what, self.flag, self.note = Path(folder), overwrite, what, flag, note
-        self.staging, self.lock = staging_path(folder), FolderLock(folder)
+        self.staging, self.lock, self.previous = staging_path(folder), FolderLock(folder), {}
     def open(self) -> Path:
+        self.made_parent = not self.folder.parent.exists()
         self.lock.acquire()
         try:
             old = self.folder.parent / f".{self.folder.name}.old"
             if old.is_dir() and not self.folder.exists(): old.replace(self.folder)  # a swap cut off between its renames
             check_target(self.folder, self.overwrite, self.what, self.flag)
             if self.staging.exists() and not is_toolkit_folder(self.staging): set_aside(self.staging, "unknown")
+            self.previous = marker(self.staging)  # who left the staging folder there, if anyone
             mark(self.staging, **self.note)
         except BaseException: self.lock.release(); raise
         return self.staging
+    def same_maker(self) -> bool:
+        "Whether the staging folder found at `open` was left by this same command (the same note)."
+        return all(self.previous.get(k) == v for k, v in self.note.items())
     def commit(self) -> Path:
         check_target(self.folder, self.overwrite, self.what, self.flag)
         mark(self.staging, files=sorted(p.name for p in self.staging.iterdir()), **self.note)
         swap_in(self.staging, self.folder)
         return self.folder
-    def close(self): self.lock.release()
+    def close(self):
+        "Release the lock; a staging folder that holds nothing but its marker (the work never started) is removed, and so is a parent folder made for it and left empty."
+        if self.staging.is_dir() and [p.name for p in self.staging.iterdir()] == [MARKER]: shutil.rmtree(self.staging)
+        self.lock.release()
+        if self.made_parent:
+            with contextlib.suppress(OSError): self.folder.parent.rmdir()
     def __enter__(self): return self.open()
     def __exit__(self, *exc): self.close()
 

@@ -4,17 +4,18 @@
 
 # %% ../nbs/03_training.ipynb #145ef488
 from __future__ import annotations
-import csv, io, json, math, os, time, warnings
+import csv, io, json, math, os, shutil, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import keras
-from .config import ModelConfig, TrainConfig, _write_text_atomic
+from .config import ModelConfig, TrainConfig
 from .architecture import BLOCKS, attention_scores, build_model, new_figure, figure_png
 from .data import Dataset, Split, Splits, to_tfdata
+from .runs import BadInput, Target, mark, set_aside, write_atomic
 
 # %% auto #0
-__all__ = ['OneCycle', 'learning_rate_schedule', 'make_optimizer', 'schedule_values', 'plot_schedule',
+__all__ = ['FORMAT_VERSION', 'OneCycle', 'learning_rate_schedule', 'make_optimizer', 'schedule_values', 'plot_schedule',
            'categorical_crossentropy_from_indices', 'binary_crossentropy_from_softmax', 'resolve_loss', 'BestWeights',
            'StopOnNaN', 'Run', 'plot_history', 'train', 'LiveCurves', 'gradient_norms', 'plot_gradient_norms', 'LRFind',
            'lr_find', 'evaluate', 'Evaluation']
@@ -154,6 +155,8 @@ class StopOnNaN(keras.callbacks.Callback):
             self.message = f"The loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch + 1}, and training stopped. {self.hint}."
 
 # %% ../nbs/03_training.ipynb #b23e2f5e
+FORMAT_VERSION = 2  # 1: config.json with dataset, model, train; 2: adds format_version, class_names and versions
+
 @dataclass
 class Run:
     "What one training produced."
@@ -167,33 +170,45 @@ class Run:
     folder: Path | None = None
     interrupted: bool = False
     stop_reason: str | None = None
+    class_names: list | None = None
 
     @property
     def epochs_run(self) -> int: return len(next(iter(self.history.values()), []))
 
     def plot(self): return plot_history(self.history, best_epoch=self.best_epoch)
 
-    def save(self, folder) -> Path:
-        "Write the run folder (atomically, file by file)."
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-        config = dict(dataset=self.dataset, model=self.model_config.to_dict(), train=self.train_config.to_dict())
-        _write_text_atomic(folder / "config.json", json.dumps(config, indent=2))
-        _write_text_atomic(folder / "history.csv", _history_csv(self.history))
-        _write_text_atomic(folder / "metrics.json", json.dumps(self.metrics, indent=2))
-        _save_atomic(folder / "curves.png", lambda p: self.plot().savefig(p, dpi=100, format="png"))
-        _save_atomic(folder / "model.keras", lambda p: self.model.save(p))
-        self.folder = folder
+    def config(self) -> dict:
+        "The contents of `config.json`."
+        import tensorflow as tf, deepseek_nb
+        return dict(format_version=FORMAT_VERSION, dataset=self.dataset, class_names=self.class_names, model=self.model_config.to_dict(),
+                    train=self.train_config.to_dict(), versions=dict(deepseek_nb=deepseek_nb.__version__, tensorflow=tf.__version__, keras=keras.__version__))
+
+    def write(self, folder) -> Path:
+        "Write the run's files into `folder` (one the caller owns, such as a staging folder), each through a temporary name."
+        folder = Path(folder)
+        write_atomic(folder / "config.json", json.dumps(self.config(), indent=2))
+        write_atomic(folder / "history.csv", _history_csv(self.history))
+        write_atomic(folder / "metrics.json", json.dumps(self.metrics, indent=2))
+        write_atomic(folder / "curves.png", lambda p: self.plot().savefig(p, dpi=100, format="png"))
+        write_atomic(folder / "model.keras", lambda p: self.model.save(p), needs=_weights_bytes(self.model))
         return folder
+
+    def save(self, folder, overwrite: bool = False) -> Path:
+        "Write the run folder safely: locked, staged and swapped in whole; an existing run is replaced only with `overwrite=True`."
+        target = Target(folder, overwrite, flag="overwrite=True")
+        try: self.write(target.open()); self.folder = target.commit()
+        finally: target.close()
+        return self.folder
+
+def _weights_bytes(model: keras.Model) -> int:
+    "Room a weights file with Adam's state needs: 4 bytes per value, three values per parameter, and some slack."
+    return 12 * int(model.count_params()) + (1 << 20)
 
 def _history_csv(history: dict) -> str:
     out = io.StringIO(); keys = list(history)
     writer = csv.writer(out); writer.writerow(["epoch"] + keys)
     for i in range(len(history[keys[0]]) if keys else 0): writer.writerow([i + 1] + [f"{history[k][i]:.6g}" for k in keys])
     return out.getvalue()
-
-def _save_atomic(path: Path, write):
-    tmp = path.with_name(f".tmp.{path.name}")
-    write(tmp); tmp.replace(path)
 
 # %% ../nbs/03_training.ipynb #9b70f0f6
 def plot_history(history: dict, best_epoch: int | None = None, title: str | None = None):
@@ -220,36 +235,67 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         super().on_train_begin(logs)
         if self.state: self.wait, self.best = self.state["wait"], self.state["best"]
 
-class _Progress(keras.callbacks.Callback):
-    "After each epoch, write what the other callbacks know to `backup/progress.json` (after Keras' own backup)."
-    def __init__(self, path: Path, config: dict, history, best: BestWeights, stopping, seconds: float):
+class _Backup(keras.callbacks.Callback):
+    "Write the resumable state to `folder` at most every `every` seconds, at the end, and when `save()` is called."
+    def __init__(self, folder: Path, every: float, config: dict, history, best: BestWeights, stopping, state: dict):
         super().__init__()
-        self.path, self.config, self.history, self.best, self.stopping, self.seconds = path, config, history, best, stopping, seconds
-        self.started = time.perf_counter()
+        self.folder, self.every, self.config, self.history, self.best, self.stopping = folder, every, config, history, best, stopping
+        self.epochs_done, self.seconds, self.saved = state.get("epochs_done", 0), state.get("seconds", 0.0), state.get("epochs_done")
+        self.started = self.last = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None):
+        self.epochs_done = epoch + 1
+        if time.perf_counter() - self.last >= self.every: self.save()
+    def on_train_end(self, logs=None): self.save(finished=True)
+    def save(self, finished: bool = False):
+        "Weights and optimiser state, best weights, then `progress.json` naming them; older files removed."
+        if self.saved == self.epochs_done and not finished: return
+        weights = write_atomic(self.folder / f"epoch{self.epochs_done}.weights.h5", self.model.save_weights, needs=_weights_bytes(self.model))
+        best = self.folder / f"best{(self.best.best_epoch or 0) + 1}.npz"
+        if self.best.weights is not None and not best.exists(): write_atomic(best, lambda p: np.savez(p, *self.best.weights), needs=_weights_bytes(self.model))
         stopping = dict(wait=self.stopping.wait, best=self.stopping.best) if self.stopping is not None and self.stopping.best is not None else None
-        state = dict(config=self.config, epochs_done=epoch + 1, history=self.history.history, best=self.best.best,
+        state = dict(config=self.config, epochs_done=self.epochs_done, finished=finished, weights=weights.name,
+                     best_weights=best.name if self.best.weights is not None else None, history=self.history.history, best=self.best.best,
                      best_epoch=self.best.best_epoch, stopping=stopping, seconds=self.seconds + time.perf_counter() - self.started)
-        if self.path.parent.exists(): _write_text_atomic(self.path, json.dumps(state, default=float))
+        write_atomic(self.folder / "progress.json", json.dumps(state, default=float))
+        for old in self.folder.iterdir():
+            if old.name not in ("progress.json", weights.name, best.name): old.unlink()
+        self.saved, self.last = self.epochs_done, time.perf_counter()
 
 # %% ../nbs/03_training.ipynb #55e81c68
-def _resume_state(folder: Path | None, config: dict) -> dict:
-    "What `_Progress` saved in `folder/backup`, if a run with the same `config` was cut off there; `{}` otherwise."
-    if folder is None: return {}
-    path = folder / "backup" / "progress.json"
-    if not path.exists(): return {}
-    state = json.loads(path.read_text())
-    if state["config"] != json.loads(json.dumps(config)):
-        raise ValueError(f"{folder} holds the backup of an unfinished run with another configuration. Pass the same configuration "
-                         f"to resume it, or delete {folder / 'backup'} to start afresh")
+def _resume_state(target: Target | None, config: dict) -> dict:
+    "What `_Backup` saved in the target's staging folder for a run of the same `config`; `{}` to start over."
+    if target is None or not (target.staging / "backup" / "progress.json").exists(): return {}
+    try:
+        state = json.loads((target.staging / "backup" / "progress.json").read_text())
+        for name in [state["weights"]] + ([state["best_weights"]] if state["best_weights"] else []):
+            if not (target.staging / "backup" / name).is_file(): raise FileNotFoundError(f"{name} is missing")
+    except (ValueError, KeyError, TypeError, OSError) as e: return _start_over(target, "unreadable", f"its backup cannot be read ({e})")
+    same = state["config"] == json.loads(json.dumps(config))
+    if target.overwrite and not (same and target.same_maker()):
+        return _start_over(target, "replaced", "overwrite=True (--force) replaces it")
+    if not same:
+        raise BadInput(f"{target.folder} holds an unfinished run with another configuration; run the same command to resume it, "
+                       "or pass --force (overwrite=True) to set it aside and start over")
     return state
 
-def _load_best(model: keras.Model, folder: Path, state: dict) -> dict | None:
-    "The state of `BestWeights` for a resumed run, its weights read from the checkpoint."
-    if not state or state.get("best_epoch") is None or not (folder / "best.weights.h5").exists(): return None
+def _start_over(target: Target, why: str, reason: str) -> dict:
+    "Set the interrupted state aside (never deleted) with a one-line notice; a fresh staging folder takes its place."
+    aside = set_aside(target.staging, why); mark(target.staging, **target.note)
+    warnings.warn(f"the unfinished run in {target.folder} was set aside as {aside}: {reason}; starting over", stacklevel=3)
+    return {}
+
+def _restore(model: keras.Model, target: Target, state: dict) -> dict | None:
+    "Load the backup's weights and optimiser state into the compiled `model`; the state of `BestWeights`, or None."
+    backup = target.staging / "backup"
     model.optimizer.build(model.trainable_variables)
-    model.load_weights(folder / "best.weights.h5")
-    return dict(best=state["best"], best_epoch=state["best_epoch"], weights=model.get_weights())
+    try:
+        model.load_weights(backup / state["weights"])
+        best = [a for _, a in sorted(np.load(backup / state["best_weights"]).items(), key=lambda kv: int(kv[0][4:]))] if state["best_weights"] else None
+    except Exception as e:  # h5py and numpy raise many kinds for a damaged file
+        raise _Unreadable(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    return dict(best=state["best"], best_epoch=state["best_epoch"], weights=best) if best is not None else None
+
+class _Unreadable(Exception): "A backup whose files cannot be loaded."
 
 # %% ../nbs/03_training.ipynb #a7023f9a
 def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
@@ -263,65 +309,100 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
     if isinstance(model, ModelConfig):
         model_cfg = model
         if model_cfg.input_kind != data.kind: raise ValueError(f"`input_kind`={model_cfg.input_kind!r} does not fit the {data.kind} data set {data.name!r}")
+        _check_targets(model_cfg.task, model_cfg.num_classes if model_cfg.task == "classification" else 1, data)
         model = build_model(model_cfg, adapt_data=splits.train.x, seed=cfg.seed)
     else:
         model_cfg = getattr(model, "_deepseek_config", None) or data.model_config()
+        _check_targets(model_cfg.task, int(model.output.shape[-1]), data)
         keras.utils.set_random_seed(cfg.seed)
     if tuple(model.input.shape[1:]) != tuple(data.x.shape[1:]):
         raise ValueError(f"The model takes inputs of shape {tuple(model.input.shape[1:])} but {data.name} has {tuple(data.x.shape[1:])}")
     return model, model_cfg, splits
 
+def _check_targets(task: str, outputs: int, data: Dataset):
+    "The model's task and number of outputs fit the data's targets."
+    if task != data.task:
+        raise ValueError(f"The model is configured for {task} (`task`={task!r}) but {data.name} holds {data.task} targets; "
+                         f"use task={data.task!r}" + (f" with num_classes={len(data.class_names)}" if data.class_names else ""))
+    if task == "classification" and outputs < len(data.class_names):
+        raise ValueError(f"{data.name} has {len(data.class_names)} classes but the model has {outputs} outputs (`num_classes`={outputs}); "
+                         f"use num_classes={len(data.class_names)}")
+
 # %% ../nbs/03_training.ipynb #8719bd7d
-def _callbacks(cfg: TrainConfig, monitor: str, folder: Path | None, state: dict, best: BestWeights, history, config: dict) -> list:
-    "The callbacks `train` adds, in the order they must run."
+def _callbacks(cfg: TrainConfig, monitor: str, target: Target | None, state: dict, best: BestWeights, history, config: dict,
+               backup_seconds: float) -> tuple[list, _Backup | None]:
+    "The callbacks `train` adds, in the order they must run, and the backup among them."
     C = keras.callbacks
     cbs = []  # ReduceLROnPlateau first: it writes `learning_rate` into the epoch's logs, which History then records
     if cfg.plateau_patience:
         cbs.append(C.ReduceLROnPlateau(monitor=monitor, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
                                        min_lr=cfg.learning_rate * 1e-3))
-    cbs.append(history)
-    if folder is not None: cbs.append(C.BackupAndRestore(str(folder / "backup"), double_checkpoint=True))
-    cbs.append(best)
-    if folder is not None:
-        cbs.append(C.ModelCheckpoint(str(folder / "best.weights.h5"), monitor=monitor, save_best_only=True, save_weights_only=True,
-                                     initial_value_threshold=state.get("best") if state.get("best_epoch") is not None else None))
+    cbs += [history, best]
     stopping = None
     if cfg.patience and monitor == "val_loss":
         stopping = _ResumableEarlyStopping(state.get("stopping"), monitor=monitor, patience=cfg.patience, start_from_epoch=cfg.min_epochs)
         cbs.append(stopping)
-    if folder is not None: cbs.append(_Progress(folder / "backup" / "progress.json", config, history, best, stopping, state.get("seconds", 0.0)))
-    return cbs
+    backup = _Backup(target.staging / "backup", backup_seconds, config, history, best, stopping, state) if target is not None else None
+    return cbs + ([backup] if backup else []), backup
 
 # %% ../nbs/03_training.ipynb #a339e409
-def train(model, data: Dataset, cfg: TrainConfig = None, out=None, callbacks=(), verbose: int = 0, splits: Splits | None = None) -> Run:
-    "Train `model` (a Keras model or a `ModelConfig`) on `data`; return the `Run` (saved to folder `out`, resuming a backup there)."
+def train(model, data: Dataset, cfg: TrainConfig = None, out=None, overwrite: bool = False, backup_seconds: float = 30.0,
+          callbacks=(), verbose: int = 0, splits: Splits | None = None) -> Run:
+    "Train `model` (a Keras model or a `ModelConfig`) on `data`; return the `Run`, saved to folder `out` if given (resuming an interrupted run there)."
     cfg = cfg or TrainConfig()
+    if not (isinstance(backup_seconds, (int, float)) and backup_seconds >= 0):
+        raise ValueError(f"`backup_seconds` must be a number >= 0 (0: after every epoch). Received: backup_seconds={backup_seconds!r}")
     model, model_cfg, splits = _prepare(model, data, cfg, splits)
-    folder = Path(out) if out is not None else None
+    target = out if isinstance(out, Target) or out is None else Target(out, overwrite, flag="overwrite=True")
+    opened = target is not None and not isinstance(out, Target)
+    if opened: target.open()
+    try: return _train(model, model_cfg, data, cfg, splits, target, backup_seconds, list(callbacks), verbose)
+    finally:
+        if opened: target.close()
+
+# %% ../nbs/03_training.ipynb #ebbb6514
+def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, splits: Splits, target: Target | None,
+           backup_seconds: float, callbacks: list, verbose: int) -> Run:
+    "The body of `train`, once the inputs are checked and the run folder (if any) is open."
     config = dict(dataset=data.name, model=model_cfg.to_dict(), train=cfg.to_dict())
-    state = _resume_state(folder, config)
+    state = _resume_state(target, config)
     train_data = to_tfdata(splits.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     val_data = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
     classify = model_cfg.task == "classification"
     model.compile(optimizer=make_optimizer(cfg, math.ceil(len(splits.train) / cfg.batch_size)),
                   loss=resolve_loss(cfg, model_cfg.task, model_cfg.num_classes),
                   metrics=["accuracy"] if classify else [keras.metrics.RootMeanSquaredError(name="rmse")])
-    monitor = "val_loss" if val_data is not None else "loss"
-    best, history, nan = BestWeights(monitor, **(_load_best(model, folder, state) or {})), keras.callbacks.History(), StopOnNaN(_nan_hint(model_cfg, cfg, splits.train))
+    monitor, initial = "val_loss" if val_data is not None else "loss", model.get_weights()
+    try: restored = _restore(model, target, state) if state else None
+    except _Unreadable as e:
+        model.set_weights(initial); [v.assign(keras.ops.zeros(v.shape, v.dtype)) for v in model.optimizer.variables]
+        state, restored = _start_over(target, "unreadable", f"its backup cannot be read ({e})"), None
+    best, history, nan = BestWeights(monitor, **(restored or {})), keras.callbacks.History(), StopOnNaN(_nan_hint(model_cfg, cfg, splits.train))
     history.history = {k: list(v) for k, v in state.get("history", {}).items()}
-    cbs = _callbacks(cfg, monitor, folder, state, best, history, config) + [nan]
+    cbs, backup = _callbacks(cfg, monitor, target, state, best, history, config, backup_seconds)
     initial, started, interrupted = model.get_weights(), time.perf_counter(), False
-    try: model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=cbs + list(callbacks), verbose=verbose, shuffle=False)
-    except KeyboardInterrupt: interrupted = True
+    try:
+        if not state.get("finished"):
+            model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, initial_epoch=state.get("epochs_done", 0),
+                      callbacks=cbs + [nan] + callbacks, verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        interrupted = True
+        if backup is not None: backup.save()
     seconds = time.perf_counter() - started + state.get("seconds", 0.0)
     if not best.restore() and nan.message: model.set_weights(initial)
     logs = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted, stop_reason=_stop_reason(nan, best))
+    run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted,
+              stop_reason=_stop_reason(nan, best), class_names=data.class_names)
     run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run, best_epoch=(best.best_epoch or 0) + 1,
                        train_seconds=round(seconds, 2), seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
                        params=int(model.count_params()), interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
-    if run.stop_reason: run.metrics["stop_reason"] = run.stop_reason; warnings.warn(run.stop_reason, stacklevel=2)
-    if out is not None: run.save(out)
+    if run.stop_reason: run.metrics["stop_reason"] = run.stop_reason; warnings.warn(run.stop_reason, stacklevel=3)
+    if target is not None and interrupted:
+        warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in {target.staging}: "
+                      "train again with the same arguments to resume", stacklevel=3)
+    elif target is not None:
+        run.write(target.staging); shutil.rmtree(target.staging / "backup", ignore_errors=True)
+        run.folder = target.commit()
     return run
 
 # %% ../nbs/03_training.ipynb #bd5d5c3c
@@ -400,7 +481,7 @@ def _make_figure(self: LiveCurves, logs: dict):
 
 def _show(self: LiveCurves, png: bytes):
     "Put the image where it belongs: the display handle, the `Output` widget, or the file."
-    if not self.notebook: return _save_atomic(self.path, lambda p: p.write_bytes(png))
+    if not self.notebook: return write_atomic(self.path, png)
     from IPython.display import Image, display
     if self.output is not None:
         self.output.clear_output(wait=True); self.output.append_display_data(Image(data=png, format="png")); return

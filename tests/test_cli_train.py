@@ -8,7 +8,7 @@ FILES = {"config.json", "history.csv", "metrics.json", "curves.png", "model.kera
 def test_default_train_reaches_97_percent_on_digits(tmp_path):
     result = cli("train", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    run = tmp_path / "runs" / "digits-seed0"
+    run = tmp_path / "runs" / "digits"
     assert FILES <= {p.name for p in run.iterdir()}
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"test_accuracy", "test_loss", "epochs_run", "train_seconds", "params"} <= set(metrics)
@@ -17,6 +17,8 @@ def test_default_train_reaches_97_percent_on_digits(tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["dataset"] == "digits" and config["model"]["depth"] == 2
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"run folder: runs/digits" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits"]  # no staging, lock or backup left beside it
     assert len((run / "history.csv").read_text().splitlines()) == metrics["epochs_run"] + 1
 
 def test_run_folder_is_not_overwritten_without_force(tmp_path):
@@ -26,6 +28,10 @@ def test_run_folder_is_not_overwritten_without_force(tmp_path):
     again = cli("train", "--epochs", "1", "--quiet", "--out", out)
     assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
     assert (out / "metrics.json").read_text() == before
+    (out / "notes.txt").write_text("my notes")  # a file the toolkit did not write: --force must not delete it
+    refused = cli("train", "--epochs", "2", "--quiet", "--out", out, "--force")
+    assert_usage_error(refused, "holds files deepseek-nb did not write (notes.txt)")
+    (out / "notes.txt").unlink()
     forced = cli("train", "--epochs", "2", "--quiet", "--out", out, "--force")
     assert forced.returncode == 0, forced.stderr[-2000:]
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 2
@@ -54,7 +60,7 @@ def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
     from pathlib import Path
     out, staging = tmp_path / "run", tmp_path / ".run.partial"
     command = [shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb")),
-               "train", "--epochs", "8", "--width", "16", "--out", str(out)]
+               "train", "--epochs", "8", "--width", "16", "--out", str(out), "--backup-seconds", "0"]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 240
@@ -64,16 +70,16 @@ def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
         assert time.monotonic() <= deadline, "the first run did not finish 3 epochs in time"
     finally:
         first.send_signal(signal.SIGKILL); first.wait(30)
-    done = __import__("json").loads((staging / "backup" / "progress.json").read_text())["epochs_done"]
+    done = json.loads((staging / "backup" / "progress.json").read_text())["epochs_done"]
     assert 3 <= done < 8 and not out.exists()
 
     changed = cli("train", "--epochs", "8", "--width", "8", "--out", out, "--quiet", cwd=tmp_path)  # not the same command
-    assert_usage_error(changed, "holds the backup of an unfinished run with another configuration")
+    assert_usage_error(changed, "holds an unfinished run with another configuration")
     assert (staging / "backup" / "progress.json").exists()  # the cut-off run is still there to resume
 
-    again = cli("train", "--epochs", "8", "--width", "16", "--out", out, "--quiet", cwd=tmp_path)
+    again = cli("train", "--epochs", "8", "--width", "16", "--out", out, "--quiet", "--backup-seconds", "0", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert f"Resuming the run that was cut off in {staging}" in again.stdout
+    assert f"Resuming the interrupted run in {staging}" in again.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["resumed_from_epoch"] == done and metrics["epochs_run"] == 8, metrics
     assert len((out / "history.csv").read_text().splitlines()) == 8 + 1
