@@ -4,20 +4,22 @@
 
 # %% ../nbs/04b_distributed.ipynb #bcdee770
 from __future__ import annotations
-import hashlib, json, math, os, re, socket, subprocess, sys, tempfile, threading, time
+import contextlib, hashlib, json, math, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import numpy as np
 import keras
 import tensorflow as tf
 from .config import ModelConfig, TrainConfig, _int_at_least, _one_of, _write_text_atomic
-from .architecture import BLOCKS, build_model, decision_head, feature_extractor, input_block, new_figure, raw_input, sequence_block
+from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, new_figure, raw_input, sequence_block
 from .data import Dataset, Split, load_dataset
+from .runs import (BadInput, FolderBusy, FolderLock, RunFailed, Target, check_target, is_toolkit_folder, staged_folder,
+                              staging_path, write_atomic)
 from .training import Run, make_optimizer, train
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'plot_parallelism', 'logical_cpus', 'get_strategy', 'global_config', 'train_distributed', 'one_step',
-           'launch_workers', 'OnDevice', 'default_placement', 'model_parallel', 'placement', 'step_time',
-           'scaling_estimate']
+__all__ = ['STRATEGIES', 'WORKER_MEMORY_GB', 'plot_parallelism', 'logical_cpus', 'get_strategy', 'global_config',
+           'train_distributed', 'one_step', 'max_workers', 'launch_workers', 'OnDevice', 'default_placement',
+           'model_parallel', 'placement', 'step_time', 'scaling_estimate']
 
 # %% ../nbs/04b_distributed.ipynb #25ff14d3
 def plot_parallelism():
@@ -94,7 +96,7 @@ def global_config(cfg: TrainConfig, replicas: int, scale_learning_rate: bool = F
 
 # %% ../nbs/04b_distributed.ipynb #71510cf2
 def train_distributed(model, data: Dataset, cfg: TrainConfig = None, strategy=None, out=None, scale_learning_rate: bool = False,
-                      loop: str = "fit", verbose: int = 0, callbacks=(), splits=None) -> Run:
+                      loop: str = "fit", verbose: int = 0, callbacks=(), splits=None, overwrite: bool = False) -> Run:
     "Train `model` (a `ModelConfig`, or a Keras model built in `strategy.scope()`) under `strategy`; `cfg.batch_size` is per replica."
     cfg, strategy = cfg or TrainConfig(), strategy or tf.distribute.get_strategy()
     _one_of("loop", loop, ("fit", "custom"))
@@ -103,13 +105,22 @@ def train_distributed(model, data: Dataset, cfg: TrainConfig = None, strategy=No
                          "instead, or build it inside `with strategy.scope():`")
     replicas = strategy.num_replicas_in_sync
     global_cfg = global_config(cfg, replicas, scale_learning_rate)
+    about = dict(replicas=replicas, per_replica_batch=cfg.batch_size, strategy=type(strategy).__name__, loop=loop)
     if loop == "custom" or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        run = _train_custom(model, data, global_cfg, strategy, out, verbose, splits)
-    else:
-        with strategy.scope(): run = train(model, data, global_cfg, out=None, callbacks=callbacks, verbose=verbose, splits=splits)
-    run.metrics.update(replicas=replicas, per_replica_batch=cfg.batch_size, strategy=type(strategy).__name__, loop=loop)
-    if out is not None and _is_chief(strategy): run.save(out)
+        with _writing(out if _is_chief(strategy) else None, overwrite) as folder:
+            run = _train_custom(model, data, global_cfg, strategy, folder, verbose, splits); run.metrics.update(about)
+            if folder is not None: run.write(folder)
+        return run
+    with strategy.scope(): run = train(model, data, global_cfg, out=None, callbacks=callbacks, verbose=verbose, splits=splits)
+    run.metrics.update(about)
+    if out is not None and _is_chief(strategy): run.save(out, overwrite) if not isinstance(out, Target) else run.write(out.staging)
     return run
+
+@contextlib.contextmanager
+def _writing(out, overwrite: bool):
+    "The folder to write a run into: none, the staging folder of a `Target` the caller holds, or a staged folder of our own."
+    if out is None or isinstance(out, Target): yield None if out is None else out.staging; return
+    with staged_folder(out, overwrite, what="run folder", flag="overwrite=True") as staging: yield staging
 
 def _built_in_scope(model: keras.Model, strategy) -> bool:
     if not model.weights or strategy is tf.distribute.get_strategy(): return True
@@ -209,7 +220,7 @@ def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose
         value = logs.get("val_loss", logs["loss"])
         if value < best:
             best, best_epoch, best_weights, wait = value, epoch, model.get_weights(), 0
-            if out is not None and _is_chief(strategy): Path(out).mkdir(parents=True, exist_ok=True); model.save_weights(Path(out) / "best.weights.h5")
+            if out is not None and _is_chief(strategy): write_atomic(Path(out) / "best.weights.h5", model.save_weights)
         elif epoch >= cfg.min_epochs: wait += 1
         if cfg.patience and len(splits.validation) and wait >= cfg.patience: break
     seconds = time.perf_counter() - started
@@ -244,12 +255,27 @@ def _unreachable(spec: dict) -> list:
             except OSError: down.append(f"{address} ({job} {i})")
     return down
 
+# %% ../nbs/04b_distributed.ipynb #b6f622db
+def _port_taken(port: int) -> bool:
+    "Whether another socket holds `port` on this machine (binding it on all interfaces fails, as a worker's server would)."
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try: s.bind(("", port)); return False
+        except OSError: return True
+
+def _check_own_port(spec: dict):
+    "Refuse a `TF_CONFIG` whose address for this task names a port that is already in use here."
+    task = spec["task"]; port = spec["cluster"][task["type"]][task["index"]].rsplit(":", 1)[-1]
+    if port.isdigit() and _port_taken(int(port)):
+        raise BadInput(f"port {port} of {task['type']} {task['index']} in TF_CONFIG is already in use on this machine; "
+                         "stop what holds it or give this task a free port in TF_CONFIG")
+
 # %% ../nbs/04b_distributed.ipynb #91cb7a48
 def _multiworker_strategy(timeout: float):
     "A `MultiWorkerMirroredStrategy` from `TF_CONFIG` that raises `TimeoutError` when its peers do not join within `timeout` s."
     from tensorflow.python.eager import context
     from tensorflow.python.framework import errors
-    spec = _tf_config()
+    spec = _tf_config(); _check_own_port(spec)
     context.context().configure_coordination_service(service_type="")  # off: its wait cannot be interrupted
     ready, fired = threading.Event(), threading.Event()
     def watchdog():
@@ -267,6 +293,35 @@ def _multiworker_strategy(timeout: float):
                            "then start this process again.") from None
     finally: ready.set()
 
+# %% ../nbs/04b_distributed.ipynb #6c33bbfb
+WORKER_MEMORY_GB = 0.9  # peak resident memory of one worker training digits, measured here: 875 MB
+
+def _usable_cores() -> int:
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def _available_gb() -> float | None:
+    "Memory new processes can have, in GB (`architecture.available_memory`: `MemAvailable`, capped by a cgroup limit); None where unknown."
+    free = available_memory()
+    return None if free is None else free / 1e9
+
+def max_workers(threads: int = 1, cores: int | None = None, available_gb: float | None = None) -> int:
+    "How many local workers of `threads` threads this machine holds: two threads a core, `WORKER_MEMORY_GB` each."
+    cores = cores or _usable_cores()
+    available_gb = _available_gb() if available_gb is None else available_gb
+    by_cores = max(1, 2 * cores // threads)
+    return by_cores if available_gb is None else min(by_cores, int(available_gb / WORKER_MEMORY_GB))
+
+# %% ../nbs/04b_distributed.ipynb #432cedc3
+def _check_workers(workers: int, threads: int):
+    "Refuse more workers than `max_workers` allows, naming the cores, the free memory and the estimate."
+    cores, free = _usable_cores(), _available_gb()
+    bound = max_workers(threads, cores, free)
+    if workers > bound:
+        here = f"{cores} cores" + (f" at {threads} threads a worker" if threads > 1 else "") + ("" if free is None else f", {free:.1f} GB free")
+        raise BadInput(f"`workers` must be at most {bound} on this machine ({here}; each worker needs about {WORKER_MEMORY_GB:g} GB). "
+                         f"Received: workers={workers}")
+
 # %% ../nbs/04b_distributed.ipynb #597babd3
 def _free_ports(n: int) -> list:
     sockets = [socket.socket() for _ in range(n)]
@@ -275,59 +330,127 @@ def _free_ports(n: int) -> list:
     for s in sockets: s.close()
     return ports
 
-def _worker_main(job_path: str):
+def _check_ports(ports, workers: int) -> list:
+    "The caller's `ports`, one free port per worker."
+    if not (isinstance(ports, (list, tuple)) and len(set(ports)) == len(ports) == workers
+            and all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports)):
+        raise BadInput(f"`ports` must be {workers} different port numbers (1-65535), one per worker. Received: ports={ports}")
+    taken = [p for p in ports if _port_taken(p)]
+    if taken: raise BadInput(f"port {taken[0]} is already in use on this machine; stop what holds it or choose other `ports`. Received: ports={list(ports)}")
+    return list(ports)
+
+# %% ../nbs/04b_distributed.ipynb #0342b175
+_WORKER_CODE = """import ctypes, os, sys
+if sys.platform.startswith("linux"): ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG (1): SIGKILL (9) when the launcher dies
+if os.getppid() != {parent}: os._exit(1)  # it died before the line above
+from deepseek_nb.distributed import _worker_main
+_worker_main({job!r}, {parent})"""
+
+def _watch_parent(parent: int):
+    "End this process as soon as `parent` is no longer its parent (the guard where `prctl` does not exist)."
+    def watch():
+        while os.getppid() == parent: time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+# %% ../nbs/04b_distributed.ipynb #6f65bdf4
+def _worker_main(job_path: str, parent: int | None = None):
     "Entry point of one worker process started by `launch_workers`."
+    if parent is not None: _watch_parent(parent)
     job = json.loads(Path(job_path).read_text())
     tf.config.threading.set_intra_op_parallelism_threads(job["threads"]); tf.config.threading.set_inter_op_parallelism_threads(job["threads"])
     try: strategy = get_strategy("multiworker", timeout=job["startup_timeout"])
-    except TimeoutError as e: print(f"deepseek-nb worker: error: {e}", file=sys.stderr, flush=True); os._exit(3)
+    except (TimeoutError, ValueError) as e: print(f"deepseek-nb worker: error: {e}", file=sys.stderr, flush=True); os._exit(3)
     task = strategy.cluster_resolver.task_id
     run = train_distributed(ModelConfig.from_dict(job["model"]), load_dataset(job["dataset"]), TrainConfig.from_dict(job["train"]),
-                            strategy, out=job["out"], scale_learning_rate=job["scale_learning_rate"], verbose=job["verbose"])
+                            strategy, out=Target(job["out"]) if job["staged"] else job["out"], scale_learning_rate=job["scale_learning_rate"],
+                            verbose=job["verbose"], overwrite=job["overwrite"])
     weights = run.model.get_weights()
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in weights)).hexdigest()
-    np.savez(Path(job["results"]) / f"worker-{task}.npz", *weights)
+    write_atomic(Path(job["results"]) / f"worker-{task}.npz", lambda p: np.savez(p, *weights))
     _write_text_atomic(Path(job["results"]) / f"worker-{task}.json", json.dumps(dict(task=task, weights_sha256=digest, metrics=run.metrics)))
     sys.stdout.flush(); os._exit(0)  # skip TensorFlow's teardown, which can wait on peers that already left
 
+# %% ../nbs/04b_distributed.ipynb #fe69482f
+def _running(pid: int) -> bool:
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+def _remove_stale(home: Path):
+    "Remove worker folders in `home` left by launchers that were killed (their process no longer runs)."
+    for path in home.glob(".deepseek-workers-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not _running(int(pid)): shutil.rmtree(path, ignore_errors=True)
+
+def _start_worker(i: int, ports: list, job: Path, results: Path, verbose: int) -> subprocess.Popen:
+    cluster = dict(worker=[f"127.0.0.1:{p}" for p in ports])
+    env = {**os.environ, "TF_CONFIG": json.dumps(dict(cluster=cluster, task=dict(type="worker", index=i))), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with open(results / f"worker-{i}.log", "w") as log:
+        return subprocess.Popen([sys.executable, "-c", _WORKER_CODE.format(parent=os.getpid(), job=str(job))], env=env,
+                                stdout=None if verbose and i == 0 else log, stderr=log, start_new_session=True)
+
+def _stop(procs: list):
+    "SIGKILL every worker still running, with its process group (a worker blocked in a collective ignores SIGTERM)."
+    for p in procs:
+        if p.poll() is None:
+            try: os.killpg(p.pid, signal.SIGKILL)
+            except (AttributeError, OSError): p.kill()
+    for p in procs: p.wait()
+
+# %% ../nbs/04b_distributed.ipynb #ec8209f7
+def _discard_staging(out: Path):
+    "Remove the staging folder of `out` that stopped workers left, unless another process holds `out`."
+    try: lock = FolderLock(out).acquire()
+    except FolderBusy: return
+    try:
+        staging = staging_path(out)
+        if staging.is_dir() and is_toolkit_folder(staging): shutil.rmtree(staging, ignore_errors=True)
+    finally: lock.release()
+
 # %% ../nbs/04b_distributed.ipynb #5573cc90
-def launch_workers(n: int, model_cfg: ModelConfig, dataset: str, cfg: TrainConfig, out=None, timeout: float = 600,
+def launch_workers(workers: int, model_cfg: ModelConfig, dataset: str, cfg: TrainConfig, out=None, timeout: float = 600,
                    startup_timeout: float = 60, scale_learning_rate: bool = False, threads: int = 1, verbose: int = 0,
-                   results=None) -> list:
-    "Train with `n` local worker processes (MultiWorkerMirroredStrategy over 127.0.0.1); returns each worker's report."
-    _int_at_least("n", n, 1); _int_at_least("threads", threads, 1)
-    results = Path(results or tempfile.mkdtemp(prefix="deepseek-workers-")); results.mkdir(parents=True, exist_ok=True)
-    job = dict(model=model_cfg.to_dict(), train=cfg.to_dict(), dataset=str(dataset), out=None if out is None else str(out), threads=threads,
-               startup_timeout=startup_timeout, scale_learning_rate=scale_learning_rate, verbose=verbose, results=str(results))
-    _write_text_atomic(results / "job.json", json.dumps(job))
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(n)]
-    procs = []
-    for i in range(n):
-        env = {**os.environ, "TF_CONFIG": json.dumps(dict(cluster=dict(worker=workers), task=dict(type="worker", index=i))),
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
-        log = open(results / f"worker-{i}.log", "w")
-        code = f"from deepseek_nb.distributed import _worker_main; _worker_main({str(results / 'job.json')!r})"
-        procs.append(subprocess.Popen([sys.executable, "-c", code], env=env, stdout=None if verbose and i == 0 else log, stderr=log))
-    _wait_all(procs, results, timeout)
-    return [json.loads((results / f"worker-{i}.json").read_text()) for i in range(n)]
+                   results=None, ports=None, overwrite: bool = False) -> list:
+    "Train with `workers` local processes (MultiWorkerMirroredStrategy over 127.0.0.1); returns each worker's report."
+    _int_at_least("workers", workers, 1); _int_at_least("threads", threads, 1); _check_workers(workers, threads)
+    staged = isinstance(out, Target)
+    out = out.folder.absolute() if staged else None if out is None else check_target(Path(out).absolute(), overwrite, flag="overwrite=True")
+    ports = _free_ports(workers) if ports is None else _check_ports(ports, workers)
+    home = Path(tempfile.gettempdir()); _remove_stale(home)
+    work, procs = Path(tempfile.mkdtemp(prefix=f".deepseek-workers-{os.getpid()}-", dir=home)), []
+    try:
+        results = work if results is None else Path(results); results.mkdir(parents=True, exist_ok=True)
+        job = dict(model=model_cfg.to_dict(), train=cfg.to_dict(), dataset=str(dataset), out=None if out is None else str(out), staged=staged,
+                   overwrite=overwrite, threads=threads, startup_timeout=startup_timeout, scale_learning_rate=scale_learning_rate,
+                   verbose=verbose, results=str(results))
+        _write_text_atomic(work / "job.json", json.dumps(job))
+        for i in range(workers): procs.append(_start_worker(i, ports, work / "job.json", results, verbose))
+        _wait_all(procs, results, timeout)
+        return [json.loads((results / f"worker-{i}.json").read_text()) for i in range(workers)]
+    finally:
+        _stop(procs); shutil.rmtree(work, ignore_errors=True)
+        if out is not None and not staged: _discard_staging(out)
 
 # %% ../nbs/04b_distributed.ipynb #7454ed4e
 def _wait_all(procs: list, results: Path, timeout: float):
     deadline = time.monotonic() + timeout
     while any(p.poll() is None for p in procs):
         failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
-        if failed or time.monotonic() > deadline:
-            for p in procs:
-                if p.poll() is None: p.kill()
-            for p in procs: p.wait()
-            if not failed: raise TimeoutError(f"{len(procs)} workers did not finish within timeout={timeout:g} s; logs in {results}")
-            tail = "\n".join((results / f"worker-{failed[0]}.log").read_text().strip().splitlines()[-6:])
-            raise RuntimeError(f"worker {failed[0]} failed (exit status {procs[failed[0]].returncode}); the end of its log:\n{tail}")
+        if failed: _stop(procs); raise RunFailed(_failure(failed[0], procs[failed[0]].returncode, results))
+        if time.monotonic() > deadline:
+            _stop(procs); raise TimeoutError(f"{len(procs)} workers did not finish within timeout={timeout:g} s; pass a larger `timeout`")
         time.sleep(0.2)
     bad = [i for i, p in enumerate(procs) if p.returncode]
-    if bad:
-        tail = "\n".join((results / f"worker-{bad[0]}.log").read_text().strip().splitlines()[-6:])
-        raise RuntimeError(f"worker {bad[0]} failed (exit status {procs[bad[0]].returncode}); the end of its log:\n{tail}")
+    if bad: raise RunFailed(_failure(bad[0], procs[bad[0]].returncode, results))
+
+def _failure(i: int, status: int, results: Path) -> str:
+    "One line on why worker `i` ended: its own error line, or the last line of its log."
+    lines = [l.strip() for l in (results / f"worker-{i}.log").read_text(errors="replace").splitlines() if l.strip()]
+    errors = [l.split("error: ", 1)[1] for l in lines if l.startswith("deepseek-nb worker: error: ")]
+    if errors: return f"worker {i} failed: {errors[-1]}"
+    how = f"was killed by signal {-status}" + (" (out of memory?)" if status == -9 else "") if status < 0 else f"failed (exit status {status})"
+    return f"worker {i} {how}" + (f": {lines[-1]}" if lines else "")
 
 # %% ../nbs/04b_distributed.ipynb #043348f3
 @keras.saving.register_keras_serializable("deepseek_nb")

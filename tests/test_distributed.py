@@ -1,6 +1,7 @@
 """Distributed training in separate processes: logical devices must be set before TensorFlow starts, and multi-worker
 runs need one process per worker. Each test bounds its time."""
-import json, os, socket, subprocess, sys, textwrap, time
+import json, os, selectors, signal, socket, subprocess, sys, tempfile, textwrap, time
+from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, cli
@@ -66,7 +67,9 @@ def test_two_workers_on_loopback_agree_and_learn(tmp_path):
     assert reports[0]["metrics"]["test_accuracy"] >= 0.95, reports[0]["metrics"]
     assert reports[0]["metrics"]["replicas"] == 2
     files = {p.name for p in (tmp_path / "run").iterdir()}
-    assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras", "best.weights.h5"} <= files
+    assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras", "best.weights.h5", ".deepseek-nb"} <= files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "workers"]  # no staging folder, no lock left beside the run
+    assert not _worker_folders(os.getpid())
 
 def _free_port() -> int:
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
@@ -96,6 +99,7 @@ def test_launcher_deadline_kills_the_workers(tmp_path):
     with pytest.raises(TimeoutError, match="did not finish within timeout=3 s"):
         launch_workers(2, model_cfg, "digits", train_cfg, timeout=3, results=tmp_path)
     assert time.monotonic() - started < 30
+    assert not _worker_folders(os.getpid())
 
 def test_model_parallel_places_blocks_and_matches_single_device():
     out = last_json(python("""
@@ -137,3 +141,97 @@ def test_cli_train_with_two_workers(tmp_path):
     assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"} <= {p.name for p in (tmp_path / "run").iterdir()}
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["replicas"] == 2 and metrics["epochs_run"] == 2
+
+def _worker_folders(pid: int) -> list:
+    "The temporary folders of the launcher with process id `pid`."
+    return list(Path(tempfile.gettempdir()).glob(f".deepseek-workers-{pid}-*"))
+
+def test_too_many_workers_refused_with_the_bound_and_the_estimate(monkeypatch, tmp_path):
+    import deepseek_nb.distributed as D
+    from deepseek_nb.config import preset
+    model_cfg, train_cfg = preset("digits")
+    monkeypatch.setattr(D, "_usable_cores", lambda: 2); monkeypatch.setattr(D, "_available_gb", lambda: 9.1)
+    with pytest.raises(ValueError) as e: D.launch_workers(100, model_cfg, "digits", train_cfg, out=tmp_path / "run")
+    assert str(e.value) == ("`workers` must be at most 4 on this machine (2 cores, 9.1 GB free; each worker needs about 0.9 GB). "
+                            "Received: workers=100")
+    monkeypatch.setattr(D, "_available_gb", lambda: 1.5)  # memory binds first: one worker of 0.9 GB
+    with pytest.raises(ValueError, match=r"at most 1 on this machine \(2 cores, 1.5 GB free;"): D.launch_workers(2, model_cfg, "digits", train_cfg)
+    monkeypatch.setattr(D, "_available_gb", lambda: 100.0)
+    with pytest.raises(ValueError, match=r"at most 1 on this machine \(2 cores at 4 threads a worker, 100.0 GB free"):
+        D.launch_workers(2, model_cfg, "digits", train_cfg, threads=4)
+    assert list(tmp_path.iterdir()) == [] and not _worker_folders(os.getpid())  # refused before anything started
+
+def test_workers_bound_on_this_machine():
+    import deepseek_nb.distributed as D
+    cores, free = len(os.sched_getaffinity(0)), D._available_gb()
+    meminfo = int(Path("/proc/meminfo").read_text().split("MemAvailable:")[1].split()[0]) * 1024 / 1e9
+    assert 0 < free <= meminfo * 1.05
+    assert D.max_workers() == min(2 * cores, int(free / D.WORKER_MEMORY_GB)) >= 2  # the two-worker tests fit here
+    with pytest.raises(ValueError, match=rf"`workers` must be at most {D.max_workers()} on this machine \({cores} cores, [0-9.]+ GB free"):
+        D._check_workers(100, 1)
+
+def test_a_port_in_use_is_named(monkeypatch, tmp_path):
+    from deepseek_nb.distributed import _free_ports, get_strategy, launch_workers
+    from deepseek_nb.config import preset
+    model_cfg, train_cfg = preset("digits")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0)); held.listen(); port = held.getsockname()[1]
+        with pytest.raises(ValueError, match=rf"^port {port} is already in use on this machine; stop what holds it or choose other `ports`"):
+            launch_workers(2, model_cfg, "digits", train_cfg, out=tmp_path / "run", ports=[_free_ports(1)[0], port])
+        config = dict(cluster=dict(worker=[f"127.0.0.1:{port}", f"127.0.0.1:{_free_ports(1)[0]}"]), task=dict(type="worker", index=0))
+        monkeypatch.setenv("TF_CONFIG", json.dumps(config))
+        with pytest.raises(ValueError, match=rf"^port {port} of worker 0 in TF_CONFIG is already in use on this machine"):
+            get_strategy("multiworker", timeout=5)
+    assert list(tmp_path.iterdir()) == [] and not _worker_folders(os.getpid())
+
+def _children(pid: int) -> list:
+    "Process ids whose parent is `pid` (from /proc)."
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try: fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid: found.append(int(stat.parent.name))
+    return found
+
+def _alive(pid: int) -> bool:
+    "Running (a zombie, killed but not yet reaped, counts as ended)."
+    try: return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError: return False
+
+LAUNCHER = """
+from deepseek_nb.distributed import launch_workers
+from deepseek_nb.config import preset
+model_cfg, train_cfg = preset("digits")
+launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=200, min_epochs=200, patience=0), out={out!r}, verbose=1, timeout=400)
+"""
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_no_worker_outlives_its_launcher(tmp_path, sig):
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER.format(out=str(tmp_path / "run"))], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        seen, deadline, selector = b"", time.monotonic() + 200, selectors.DefaultSelector()
+        selector.register(launcher.stdout, selectors.EVENT_READ)
+        while b"Epoch 1/200" not in seen:  # worker 0 prints to the launcher's stdout: training is under way
+            assert time.monotonic() < deadline and launcher.poll() is None, seen[-3000:].decode(errors="replace")
+            if selector.select(timeout=1): seen += os.read(launcher.stdout.fileno(), 65536)
+        workers = _children(launcher.pid)
+        assert len(workers) == 2 and all(map(_alive, workers)), workers
+        assert _worker_folders(launcher.pid)
+        os.kill(launcher.pid, sig)
+        launcher.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline: time.sleep(0.2)
+        assert not any(map(_alive, workers)), [p for p in workers if _alive(p)]
+    finally:
+        if launcher.poll() is None: launcher.kill(); launcher.wait()
+        launcher.stdout.close()
+    assert not (tmp_path / "run").exists()  # no run that nobody collects
+    if sig == signal.SIGINT:  # the launcher cleaned up: no temporary folder, no half-written staging folder
+        assert launcher.returncode != 0 and not _worker_folders(launcher.pid)
+        assert [p.name for p in tmp_path.iterdir()] == [], list(tmp_path.iterdir())
+    else:  # a killed launcher runs no more code; the next launch removes what it left
+        from deepseek_nb.distributed import _remove_stale
+        assert _worker_folders(launcher.pid)
+        _remove_stale(Path(tempfile.gettempdir()))
+        assert not _worker_folders(launcher.pid)
