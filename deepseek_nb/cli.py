@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, contextlib, errno, json, os, sys, tempfile, traceback
+import argparse, contextlib, errno, json, os, sys, tempfile, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
 from .runs import BadInput, RunFailed, Target, interrupted_run, new_run_folder, run_name
@@ -60,8 +60,14 @@ def make_parser() -> argparse.ArgumentParser:
     t = commands.add_parser("train", help="train the hybrid model and write a run folder",
                             description="Train the hybrid model on a data set and write a run folder "
                                         "(config.json, history.csv, metrics.json, curves.png, model.keras).")
-    t.add_argument("--dataset", default="digits", help="bundled data set (digits, mnist5k, sentence_polarity, sunspots) "
-                   "or a .npz / .csv file (default: digits)")
+    t.add_argument("--dataset", default="digits", help="bundled data set (digits, mnist5k, sentence_polarity, sunspots), "
+                   "a .csv file (a text and a label column), a .npz file or a folder of images in one sub-folder per class (default: digits)")
+    t.add_argument("--text-column", help="CSV column holding the texts (default: text)")
+    t.add_argument("--label-column", help="CSV column holding the labels (default: label)")
+    t.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                   help="resize a folder's images to this size (default: their most common size, at most 128 a side)")
+    t.add_argument("--sequence-length", type=_positive_int, help="tokens kept per text (default: covers 95 %% of the training texts, at most 1,024)")
+    t.add_argument("--vocab-size", type=_positive_int, help="words in the vocabulary (default: covers 95 %% of word occurrences, at most 20,000)")
     t.add_argument("--epochs", type=_positive_int, help="maximum epochs (early stopping may end sooner)")
     t.add_argument("--depth", type=_positive_int, help="convolution blocks in the feature extractor")
     t.add_argument("--width", type=_positive_int, help="filters per convolution")
@@ -89,14 +95,29 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
+def _load(args):
+    "The data set named by `--dataset`, with the loading flags the user gave."
+    from deepseek_nb.data import load_dataset
+    options = dict(text_column=args.text_column, label_column=args.label_column, image_size=tuple(args.image_size) if args.image_size else None)
+    return load_dataset(args.dataset, **{k: v for k, v in options.items() if v is not None})
+
 def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
-    model_cfg = data.model_config()
-    train_cfg = preset(args.dataset)[1] if args.dataset in PRESETS else TrainConfig()
-    model_changes = {k: v for k, v in dict(depth=args.depth, width=args.width, heads=args.heads).items() if v is not None}
+    "The preset (or for a user's data, the configuration derived from it), overridden by the flags."
+    user_text = data.kind == "text" and args.dataset not in PRESETS
+    train_cfg = preset(args.dataset)[1] if args.dataset in PRESETS else preset("sentence_polarity")[1] if user_text else TrainConfig()
     train_changes = {k: v for k, v in dict(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
                                            seed=args.seed).items() if v is not None}
     if args.epochs is not None: train_changes["min_epochs"] = min(train_cfg.min_epochs, args.epochs - 1)
-    return model_cfg.replace(**model_changes), train_cfg.replace(**train_changes)
+    train_cfg = train_cfg.replace(**train_changes)
+    model_changes = {k: v for k, v in dict(depth=args.depth, width=args.width, heads=args.heads, sequence_length=args.sequence_length,
+                                           vocab_size=args.vocab_size).items() if v is not None}
+    train_split = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train if data.kind == "text" else None
+    return data.model_config(train_split=train_split, **model_changes), train_cfg
+
+def _data_note(data, model_cfg) -> str:
+    "What the toolkit chose for the data, in one short block: the summary, and how many texts are cut if any."
+    cut = data.truncation(model_cfg) if data.kind == "text" else ""
+    return f"data: {data.summary(model_cfg)}" + (f"\nnote: {cut}" if cut else "")
 
 # %% ../nbs/06_cli.ipynb #626be22d
 _NOT_THE_RUN = ("out", "force", "quiet", "verbose", "backup_seconds", "command")
@@ -124,13 +145,12 @@ def _opened(target: Target) -> Target: target.open(); return target
 def cmd_train(args) -> int:
     target = _train_target(args)  # before TensorFlow: a second copy is refused at once
     try:
-        from deepseek_nb.data import load_dataset
-        data = load_dataset(args.dataset)
+        data = _load(args)
         model_cfg, train_cfg = _configs(args, data)
         _import_tensorflow(args.verbose)
         resuming = (target.staging / "backup" / "progress.json").exists() and (not args.force or target.same_maker())
         print(f"Training on {data.name} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} heads={model_cfg.heads} "
-              f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}\n"
+              f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
               + (f"Resuming the interrupted run in {target.staging}" if resuming else f"Run folder: {target.folder}"), flush=True)
         if args.workers > 1: return _train_workers(args, target, model_cfg, train_cfg)
         from deepseek_nb.training import train
@@ -150,7 +170,7 @@ def _report(m: dict, folder: Path):
 def _train_workers(args, target: Target, model_cfg, train_cfg) -> int:
     "Data-parallel training in local worker processes; they start over rather than resume."
     from deepseek_nb.distributed import launch_workers
-    try: m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=target.staging, verbose=0 if args.quiet else 1)[0]["metrics"]
+    try: m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=target, verbose=0 if args.quiet else 1)[0]["metrics"]
     except (RuntimeError, TimeoutError) as e: raise RunFailed(f"multi-worker training failed: {e}") from None
     target.commit(); _report(m, target.folder)
     return 0
@@ -204,6 +224,7 @@ def _exit_status(e: Exception) -> tuple[int, str]:
 def main(argv=None) -> int:
     "Entry point of the `deepseek-nb` command."
     parser = make_parser()
+    warnings.showwarning = _one_line_warning
     try:
         args = parser.parse_args(argv)
         if args.command is None: parser.print_help(); return 2
@@ -218,3 +239,7 @@ def main(argv=None) -> int:
         status, message = _exit_status(e)
         print(f"deepseek-nb: {'error: ' if status == 2 else ''}{message}", file=sys.stderr)
         return status
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    "The toolkit's warnings on the terminal as one line each, without Python's source-location line."
+    print(f"deepseek-nb: note: {message}", file=sys.stderr if file is None else file)

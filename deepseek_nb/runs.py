@@ -193,7 +193,8 @@ def staged_folder(folder, overwrite: bool = True, what: str = "output folder", f
     target = Target(folder, overwrite, what, flag, **note)
     staging = target.open()
     try:
-        for stale in [p for p in staging.iterdir() if p.name != MARKER]: shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        if any(p.name != MARKER for p in staging.iterdir()):  # left by an earlier writer (an interrupted run?): kept aside, not deleted
+            set_aside(staging, "earlier"); mark(staging, **target.note)
         yield staging
         target.commit()
     except BaseException:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import ModelConfig, TrainConfig
-from .architecture import BLOCKS, attention_scores, build_model, new_figure, figure_png
+from .architecture import BLOCKS, attention_scores, build_model, check_memory, new_figure, figure_png
 from .data import Dataset, Split, Splits, to_tfdata
 from .runs import BadInput, Target, mark, set_aside, write_atomic
 
@@ -171,6 +171,7 @@ class Run:
     interrupted: bool = False
     stop_reason: str | None = None
     class_names: list | None = None
+    data: dict | None = None  # where the data came from: see `_provenance`
 
     @property
     def epochs_run(self) -> int: return len(next(iter(self.history.values()), []))
@@ -180,7 +181,7 @@ class Run:
     def config(self) -> dict:
         "The contents of `config.json`."
         import tensorflow as tf, deepseek_nb
-        return dict(format_version=FORMAT_VERSION, dataset=self.dataset, class_names=self.class_names, model=self.model_config.to_dict(),
+        return dict(format_version=FORMAT_VERSION, dataset=self.dataset, class_names=self.class_names, data=self.data, model=self.model_config.to_dict(),
                     train=self.train_config.to_dict(), versions=dict(deepseek_nb=deepseek_nb.__version__, tensorflow=tf.__version__, keras=keras.__version__))
 
     def write(self, folder) -> Path:
@@ -310,6 +311,7 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
         model_cfg = model
         if model_cfg.input_kind != data.kind: raise ValueError(f"`input_kind`={model_cfg.input_kind!r} does not fit the {data.kind} data set {data.name!r}")
         _check_targets(model_cfg.task, model_cfg.num_classes if model_cfg.task == "classification" else 1, data)
+        check_memory(model_cfg, cfg.batch_size, cfg.optimizer)  # a size that cannot fit is refused before anything is built
         model = build_model(model_cfg, adapt_data=splits.train.x, seed=cfg.seed)
     else:
         model_cfg = getattr(model, "_deepseek_config", None) or data.model_config()
@@ -392,11 +394,12 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     if not best.restore() and nan.message: model.set_weights(initial)
     logs = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted,
-              stop_reason=_stop_reason(nan, best), class_names=data.class_names)
+              stop_reason=_stop_reason(nan, best), class_names=data.class_names, data=_provenance(data, cfg))
     run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run, best_epoch=(best.best_epoch or 0) + 1,
                        train_seconds=round(seconds, 2), seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
                        params=int(model.count_params()), interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
     if run.stop_reason: run.metrics["stop_reason"] = run.stop_reason; warnings.warn(run.stop_reason, stacklevel=3)
+    if classify and "test_accuracy" in run.metrics and not interrupted: _warn_if_nothing_learned(run.metrics["test_accuracy"], splits.test.y)
     if target is not None and interrupted:
         warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in {target.staging}: "
                       "train again with the same arguments to resume", stacklevel=3)
@@ -418,6 +421,24 @@ def _test_metrics(model, splits: Splits, cfg: TrainConfig, classify: bool) -> di
     seconds = dict(test_seconds=round(time.perf_counter() - started, 3))
     if classify: return dict(test_loss=float(values["loss"]), test_accuracy=float(values["accuracy"]), **seconds)
     return dict(test_loss=float(values["loss"]), test_rmse=float(values["rmse"]), **seconds)
+
+def _warn_if_nothing_learned(accuracy: float, y_test):
+    "Warn when the test accuracy is within a point of always answering the most common class."
+    majority = np.bincount(np.asarray(y_test, int)).max() / max(1, len(y_test))
+    if accuracy <= majority + 0.01:
+        warnings.warn(f"test accuracy {accuracy:.1%} is within a point of always answering the most common class ({majority:.1%}): the model "
+                      "learned nothing. Usual causes: texts cut too short (see the data note), a learning rate too high or too low, too few epochs",
+                      stacklevel=4)
+
+def _provenance(data: Dataset, cfg: TrainConfig) -> dict:
+    "Where the data came from, enough to redo the run: the path (or bundled name), a hash of the contents and the split."
+    import hashlib
+    digest = hashlib.sha256()
+    digest.update("\x00".join(map(str, data.x)).encode() if data.kind == "text" else np.ascontiguousarray(data.x).tobytes())
+    digest.update(np.ascontiguousarray(data.y).tobytes())
+    return dict(name=data.name, path=data.info.get("user_path"), sha256=digest.hexdigest(), samples=len(data),
+                preprocessing=data.info.get("preprocessing"), split=dict(seed=cfg.seed, validation_fraction=cfg.validation_fraction,
+                                                                          test_fraction=cfg.test_fraction))
 
 # %% ../nbs/03_training.ipynb #38878c45
 def _in_notebook() -> bool:
