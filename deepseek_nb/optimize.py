@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .config import ModelConfig, TrainConfig, _write_text_atomic, TFLITE_MODES
+from .config import ModelConfig, TrainConfig, TFLITE_MODES
 from .architecture import build_model, new_figure, BLOCKS
-from .data import Dataset, Split, Splits, to_tfdata, load_dataset
+from .data import Dataset, Split, Splits, to_tfdata, load_dataset, BUNDLED, KERAS_DATASETS
 from .training import train, make_optimizer, resolve_loss
+from .runs import BadInput, write_atomic, check_target, marker, staged_folder
 
 # %% auto #0
 __all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'prunable_weights', 'polynomial_sparsity', 'magnitude_mask', 'MagnitudePruning',
@@ -97,6 +98,8 @@ def _copy(model: keras.Model) -> keras.Model:
     "A new model with the same architecture and weights, no optimiser state."
     clone = model.__class__.from_config(model.get_config())  # clone_model would also copy the compiled optimiser
     clone.set_weights(model.get_weights())
+    for source, copy in zip(_leaf_layers(model), _leaf_layers(clone)):  # a vocabulary is not a weight: from_config starts it empty
+        if isinstance(source, layers.TextVectorization): copy.set_vocabulary(source.get_vocabulary())
     if hasattr(model, "_deepseek_config"): clone._deepseek_config = model._deepseek_config
     return clone
 
@@ -171,9 +174,12 @@ def importance(model: keras.Model, cfg: ModelConfig) -> dict:
     return scores
 
 # %% ../nbs/04_optimize.ipynb #d570e5d5
-def _check_structured(cfg: ModelConfig, fraction: float):
+def _check_fraction(fraction: float):
     if not (isinstance(fraction, float) and 0 < fraction < 1):
         raise ValueError(f"`fraction` must be a float in (0, 1). Received: fraction={fraction!r}")
+
+def _check_structured(cfg: ModelConfig, fraction: float):
+    _check_fraction(fraction)
     if cfg.rnn == "none" or cfg.bidirectional:
         raise ValueError("structured_prune needs a one-directional recurrent layer (rnn='lstm' or 'gru', bidirectional=False) "
                          f"to carry the residual stream. Received: rnn={cfg.rnn!r}, bidirectional={cfg.bidirectional}")
@@ -286,26 +292,29 @@ def quantization_report(model: keras.Model):
         row["weights"] += int(np.prod(v.shape)); row["bytes"] += int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
     return pd.DataFrame(list(rows.values())).set_index("layer")
 
+def _quantize_in_place(model: keras.Model, mode: str):
+    "`Model.quantize`, quietly (the report says it better than one warning per layer), skipping layers never built."
+    with warnings.catch_warnings():  # unbuilt: the StringLookup inside a text model's TextVectorization, which Keras refuses
+        warnings.simplefilter("ignore"); model.quantize(mode, filters=lambda layer: layer.built)
+
 def quantize(model: keras.Model, mode: str = "int8") -> Compressed:
     "A quantised copy of `model` (Keras 3 `Model.quantize`) with its per-layer report."
     if mode not in QUANTIZE_MODES: raise ValueError(f"`mode` must be one of {', '.join(map(repr, QUANTIZE_MODES))}. Received: mode={mode!r}")
     quantized = _copy(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras warns once for every layer it cannot quantise; the report says it better
-        quantized.quantize(mode)
+    _quantize_in_place(quantized, mode)
     return Compressed(quantized, quantization_report(quantized))
 
 # %% ../nbs/04_optimize.ipynb #8d19b39f
 def save_quantized(model: keras.Model, folder, model_config: ModelConfig | None = None, mode: str = "int8") -> Path:
-    "Write a quantised model as `config.json` + `model.weights.h5` (+ `vocabulary.json` for text) in `folder`."
+    "Write a quantised model as `config.json` + `model.weights.h5` (+ `vocabulary.json` for text) in `folder`, each file atomically."
     cfg = model_config or getattr(model, "_deepseek_config", None)
     if cfg is None: raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    _write_text_atomic(folder / "config.json", json.dumps(dict(model=cfg.to_dict(), quantization=mode), indent=2))
+    write_atomic(folder / "config.json", json.dumps(dict(model=cfg.to_dict(), quantization=mode), indent=2))
     if cfg.input_kind == "text":
         vocabulary = model.get_layer("input").get_layer("vectorize").get_vocabulary()
-        _write_text_atomic(folder / "vocabulary.json", json.dumps(vocabulary))
-    model.save_weights(folder / "model.weights.h5")
+        write_atomic(folder / "vocabulary.json", json.dumps(vocabulary))
+    write_atomic(folder / "model.weights.h5", model.save_weights)
     return folder
 
 def load_quantized(folder) -> keras.Model:
@@ -316,8 +325,7 @@ def load_quantized(folder) -> keras.Model:
     model = build_model(cfg)
     if cfg.input_kind == "text":
         model.get_layer("input").get_layer("vectorize").set_vocabulary(json.loads((folder / "vocabulary.json").read_text()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore"); model.quantize(saved["quantization"])
+    _quantize_in_place(model, saved["quantization"])
     model.load_weights(folder / "model.weights.h5")
     model._deepseek_config = cfg
     return model
@@ -406,11 +414,13 @@ def _runner(variant, test: Split, batch_size: int, jit: bool) -> dict:
     "How to call one variant: its runtime, bytes, a batch-1 call, and a predict function with its batch size."
     import tensorflow as tf
     if isinstance(variant, keras.Model):
-        one = tf.constant(test.x[:1], "float32")
+        dtype = "string" if variant.input.dtype == "string" else "float32"
+        jit = jit and dtype != "string"  # XLA has no string ops: a text model's TextVectorization runs outside it
+        one = tf.constant(test.x[:1], dtype)
         single = tf.function(lambda x: variant(x, training=False), jit_compile=jit).get_concrete_function(one)  # traced once
         batched = tf.function(lambda x: variant(x, training=False), reduce_retracing=True)
         return dict(kind="keras", runtime="keras+xla" if jit else "keras", params=variant.count_params(), blob=_keras_bytes(variant),
-                    one=lambda: single(one).numpy(), predict=lambda x: batched(tf.constant(x, "float32")).numpy(), step=batch_size)
+                    one=lambda: single(one).numpy(), predict=lambda x: batched(tf.constant(x, dtype)).numpy(), step=batch_size)
     interpreter = tflite_interpreter(variant)
     given, wanted, row = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"], np.asarray(test.x[:1], "float32")
     def one():
@@ -493,65 +503,161 @@ def in_graph_latency(models: dict, x, calls: int = 50, repeats: int = 20, seed: 
     runners = {name: dict(one=looped(model)) for name, model in models.items()}
     return {name: float(np.median(t)) * 1e3 / calls for name, t in _latencies(runners, repeats, warmup=2, seed=seed).items()}
 
+# %% ../nbs/04_optimize.ipynb #60b65f14
+def _not_made(model: keras.Model, model_cfg: ModelConfig, modes) -> dict:
+    "The variants `compress` cannot make for this model, each with the reason."
+    reasons = {}
+    if model_cfg.rnn == "none" or model_cfg.bidirectional:
+        reasons["structured"] = (f"structured pruning needs a one-directional LSTM or GRU; this model has rnn={model_cfg.rnn!r}"
+                                 f"{', bidirectional' if model_cfg.bidirectional else ''}")
+    if model.input.dtype == "string":
+        for mode in modes: reasons[f"tflite_{mode}"] = "TFLite cannot carry TextVectorization: its string ops are not TFLite builtins"
+    for mode in [m for m in ("float32", "int8") if m in modes]:
+        reason = reasons.get(f"tflite_{mode}") or reasons.get("structured")
+        if reason: reasons[f"tflite_structured_{mode}"] = reason
+    return reasons
+
+def _not_made_line(reasons: dict) -> str:
+    "One line: the skipped variants grouped by reason."
+    by = {}
+    for name, reason in reasons.items(): by.setdefault(reason, []).append(name)
+    return "not made: " + "; ".join(f"{', '.join(names)} ({reason})" for reason, names in by.items())
+
 # %% ../nbs/04_optimize.ipynb #a43711ee
 def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fraction: float = 0.5, cfg: TrainConfig | None = None,
              splits: Splits | None = None, model_config: ModelConfig | None = None, modes=TFLITE_MODES, repeats: int = 100,
              log=None) -> tuple:
-    "Prune, shrink, quantise and export `model`; returns `(compare table, {name: variant})`."
+    "Prune, shrink, quantise and export `model` (the variants that apply to it); returns `(compare table, {name: variant})`."
     model_cfg = _model_config(model, data, model_config)
     bad = [m for m in modes if m not in TFLITE_MODES]
     if bad: raise ValueError(f"`modes` must be drawn from {', '.join(TFLITE_MODES)}. Received: modes={list(modes)}")
     if not (isinstance(target_sparsity, float) and 0 < target_sparsity < 1):
         raise ValueError(f"`target_sparsity` must be a float in (0, 1). Received: target_sparsity={target_sparsity!r}")
-    _check_structured(model_cfg, fraction)
+    _check_fraction(fraction)
     cfg = cfg or TrainConfig(learning_rate=5e-4, epochs=8, batch_size=64, patience=3)
     splits = splits or data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed)
-    log = log or (lambda message: None)
+    log, skip = log or (lambda message: None), _not_made(model, model_cfg, modes)
+    if skip: log(_not_made_line(skip))
     variants = dict(float=model)
     log(f"pruning to {target_sparsity:.0%} sparsity"); variants[f"pruned_{round(target_sparsity * 100)}"] = prune(model, data, target_sparsity, cfg, splits).model
-    log(f"removing {fraction:.0%} of filters, units and heads"); variants["structured"] = structured_prune(model, data, fraction, cfg, splits, model_cfg).model
+    if "structured" not in skip:
+        log(f"removing {fraction:.0%} of filters, units and heads"); variants["structured"] = structured_prune(model, data, fraction, cfg, splits, model_cfg).model
     log("Keras int8"); variants["keras_int8"] = quantize(model).model
-    for mode in modes: log(f"TFLite {mode}"); variants[f"tflite_{mode}"] = export_tflite(model, mode, splits.train.x)
-    for mode in [m for m in ("float32", "int8") if m in modes]:
+    for mode in [m for m in modes if f"tflite_{m}" not in skip]: log(f"TFLite {mode}"); variants[f"tflite_{mode}"] = export_tflite(model, mode, splits.train.x)
+    for mode in [m for m in ("float32", "int8") if m in modes and f"tflite_structured_{m}" not in skip]:
         log(f"TFLite {mode} of the structured model")
         variants[f"tflite_structured_{mode}"] = export_tflite(variants["structured"], mode, splits.train.x)
     log("measuring")
-    return compare(variants, splits.test, repeats), variants
+    table = compare(variants, splits.test, repeats)
+    table.attrs["not_made"] = skip
+    return table, variants
 
 # %% ../nbs/04_optimize.ipynb #b4c176bc
-def _load_run(folder: Path):
-    "Model, ModelConfig, TrainConfig and Dataset of a run folder."
-    from deepseek_nb.config import TrainConfig as _TC
-    if not ((folder / "config.json").is_file() and (folder / "model.keras").is_file()):
-        raise FileNotFoundError(f"{folder} is not a run folder: it needs config.json and model.keras (written by `deepseek-nb train`)")
-    saved = json.loads((folder / "config.json").read_text())
-    model_cfg, train_cfg = ModelConfig.from_dict(saved["model"]), _TC.from_dict(saved["train"])
-    model = keras.models.load_model(folder / "model.keras", compile=False)
-    model._deepseek_config = model_cfg
-    return model, model_cfg, train_cfg, load_dataset(saved["dataset"])
+def _run_config(path: Path) -> dict:
+    "The checked contents of a run's `config.json`: a JSON object with `model` and `train` objects and a `dataset` string."
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
+    try: saved = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"{path} is not valid JSON ({e}); it should be the config.json that `deepseek-nb train` wrote") from None
+    if not isinstance(saved, dict): raise BadInput(f"{path} must hold a JSON object with keys model, train, dataset. Received: {json.dumps(saved)[:60]}")
+    missing = [key for key in ("model", "train", "dataset") if key not in saved]
+    if missing: raise BadInput(f"{path} lacks the key(s) {', '.join(missing)}: a run's config.json holds model, train and dataset")
+    for key, kind, what in (("model", dict, "an object of ModelConfig fields"), ("train", dict, "an object of TrainConfig fields"),
+                            ("dataset", str, "a data set name or path")):
+        if not isinstance(saved[key], kind): raise BadInput(f"{path}: key `{key}` must be {what}. Received: {json.dumps(saved[key])[:60]}")
+    return saved
 
-def _write_variants(folder: Path, table, variants: dict, model_cfg: ModelConfig):
-    folder.mkdir(parents=True, exist_ok=True)
+def _run_configs(path: Path, saved: dict) -> tuple[ModelConfig, TrainConfig]:
+    "The ModelConfig and TrainConfig of a checked `config.json`; a bad field is named with its key."
+    configs = []
+    for key, cls in (("model", ModelConfig), ("train", TrainConfig)):
+        try: configs.append(cls.from_dict(saved[key]))
+        except (TypeError, ValueError) as e: raise BadInput(f"{path}: key `{key}`: {' '.join(str(e).split())}") from None
+    return tuple(configs)
+
+# %% ../nbs/04_optimize.ipynb #75329afd
+def _local_dataset(name: str, path: Path) -> Dataset:
+    "The data set named by a run's `config.json`, only if it is on this machine (bundled, or an existing file or folder): never a download."
+    if name in KERAS_DATASETS:
+        raise BadInput(f"{path}: key `dataset` is {name!r}, a Keras data set that would be downloaded; compress and evaluate read only "
+                       f"local data: a bundled data set ({', '.join(BUNDLED)}) or an existing .npz/.csv file or image folder")
+    if name not in BUNDLED and not (name.strip() and Path(name).exists()):
+        raise BadInput(f"{path}: key `dataset` is {name!r}, neither a bundled data set ({', '.join(BUNDLED)}) nor an existing file or folder")
+    return load_dataset(name)
+
+# %% ../nbs/04_optimize.ipynb #bb2a5cf3
+def _load_keras(path: Path) -> keras.Model:
+    "The model in a `.keras` file, or one line saying why it cannot be read."
+    import zipfile
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
+    if not zipfile.is_zipfile(path):
+        raise BadInput(f"{path} is not a valid .keras file ({path.stat().st_size} bytes, not a whole zip archive: empty or cut short); train the run again")
+    try: return keras.models.load_model(path, compile=False)
+    except Exception as e: raise BadInput(f"{path} is not a valid .keras file ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+
+def _load_run(folder: Path):
+    "Model, ModelConfig, TrainConfig and Dataset of a run folder, every file checked before use; never downloads."
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a run folder: no such folder (`deepseek-nb train --out {folder}` makes one)")
+    path = folder / "config.json"
+    saved = _run_config(path)
+    model_cfg, train_cfg = _run_configs(path, saved)
+    given = saved.get("data") if isinstance(saved.get("data"), dict) else {}  # format 2 records a user's file under data.path
+    source = given["path"] if saved["dataset"] not in BUNDLED and isinstance(given.get("path"), str) else saved["dataset"]
+    data = _local_dataset(source, path)
+    model = _load_keras(folder / "model.keras")
+    model._deepseek_config = model_cfg
+    return model, model_cfg, train_cfg, data
+
+# %% ../nbs/04_optimize.ipynb #94d38110
+def _write_variants(folder: Path, table, variants: dict, model_cfg: ModelConfig) -> list:
+    "Write the variants (not the float model), `compare.csv` and `compare.png` into `folder`, each file atomically; the paths written."
+    written = []
     for name, variant in variants.items():
-        if isinstance(variant, bytes): (folder / f"model_{name.removeprefix('tflite_')}.tflite").write_bytes(variant)
-        elif name == "keras_int8": save_quantized(variant, folder / "int8", model_cfg)
-        elif name != "float": variant.save(folder / f"{name}.keras")
-    table.to_csv(folder / "compare.csv")
-    plot_comparison(table).savefig(folder / "compare.png", dpi=100)
+        if isinstance(variant, bytes): written.append(write_atomic(folder / f"model_{name.removeprefix('tflite_')}.tflite", variant))
+        elif name == "keras_int8": written += sorted(save_quantized(variant, folder / "int8", model_cfg).iterdir())
+        elif name != "float": written.append(write_atomic(folder / f"{name}.keras", variant.save))
+    written.append(write_atomic(folder / "compare.csv", table.to_csv()))
+    written.append(write_atomic(folder / "compare.png", lambda p: plot_comparison(table).savefig(p, dpi=100, format="png")))
+    return written
 
 # %% ../nbs/04_optimize.ipynb #2a61523b
+def _compress_target(run: Path, out) -> Path:
+    "Where compress writes (`RUN/compressed` unless `--out`); refused before any work unless new, empty or an earlier compress output."
+    target = Path(out) if out is not None else run / "compressed"
+    if target.resolve() == run.resolve() or target.resolve() in run.resolve().parents:
+        raise BadInput(f"--out {target} would replace the run folder {run} that compress reads; choose a new folder (default: {run / 'compressed'})")
+    check_target(target, overwrite=True, what="output folder", flag="--out")
+    if target.is_dir() and any(target.iterdir()) and marker(target).get("command") != "compress":
+        raise BadInput(f"--out {target} is a deepseek-nb folder that compress did not write (a run?); compress replaces only its own output: choose a new folder")
+    return target
+
+# %% ../nbs/04_optimize.ipynb #6e031187
+def _report(table, written: list, as_json: bool):
+    "Print the table (or one JSON object with `rows`, `not_made` and `written`) on stdout, and every path written."
+    import sys
+    if as_json:
+        rows = json.loads(table.reset_index().to_json(orient="records"))
+        print(json.dumps(dict(rows=rows, not_made=table.attrs.get("not_made", {}), written=[str(p) for p in written]), indent=1))
+    else: print(table.to_string())
+    for path in written: print(f"wrote {path}", file=sys.stderr if as_json else sys.stdout)
+
 def compress_main(args) -> int:
     "Run `deepseek-nb compress` for parsed `args`; returns the exit status."
     import sys
     modes = tuple(m.strip() for m in args.tflite.split(",") if m.strip())
     if args.epochs < 1: raise ValueError(f"`--epochs` must be at least 1. Received: {args.epochs}")
     if args.repeats < 1: raise ValueError(f"`--repeats` must be at least 1. Received: {args.repeats}")
-    model, model_cfg, train_cfg, data = _load_run(Path(args.run))
+    run = Path(args.run)
+    out = _compress_target(run, args.out)
+    model, model_cfg, train_cfg, data = _load_run(run)
     log = lambda message: print(f"[compress] {message}", file=sys.stderr, flush=True)
     cfg = TrainConfig(learning_rate=5e-4, epochs=args.epochs, batch_size=train_cfg.batch_size, patience=3, seed=train_cfg.seed,
                       validation_fraction=train_cfg.validation_fraction, test_fraction=train_cfg.test_fraction)
-    table, variants = compress(model, data, float(args.sparsity), float(args.fraction), cfg, model_config=model_cfg,
-                               modes=modes, repeats=args.repeats, log=log)
-    if args.out is not None: _write_variants(Path(args.out), table, variants, model_cfg)
-    print(table.reset_index().to_json(orient="records", indent=1) if args.json else table.to_string())
+    with staged_folder(out, command="compress", run=str(run)) as staging:
+        table, variants = compress(model, data, float(args.sparsity), float(args.fraction), cfg, model_config=model_cfg,
+                                   modes=modes, repeats=args.repeats, log=log)
+        log(f"writing {out}")
+        written = [out / p.relative_to(staging) for p in _write_variants(staging, table, variants, model_cfg)]
+    _report(table, written, args.json)
     return 0

@@ -1,4 +1,4 @@
-"""`deepseek-nb compress` as a user runs it: a subprocess on a real run folder, JSON on stdout, files in --out."""
+"""`deepseek-nb compress` as a user runs it: a subprocess on a real run folder, JSON on stdout, files in --out; a text run gets the variants that apply."""
 import json
 import pytest
 from conftest import cli
@@ -15,7 +15,8 @@ def test_compress_prints_the_table_as_json_and_writes_the_variants(run_folder, t
     out = tmp_path / "compressed"
     result = cli("compress", "--run", run_folder, "--epochs", "1", "--repeats", "3", "--tflite", "float32,int8", "--json", "--out", out)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = json.loads(result.stdout)  # stdout holds nothing but the JSON; progress went to stderr
+    report = json.loads(result.stdout)  # stdout holds nothing but the JSON; progress and the paths went to stderr
+    rows = report["rows"]
     names = [r["variant"] for r in rows]
     assert names == ["float", "pruned_80", "structured", "keras_int8", "tflite_float32", "tflite_int8",
                      "tflite_structured_float32", "tflite_structured_int8"]
@@ -33,6 +34,8 @@ def test_compress_prints_the_table_as_json_and_writes_the_variants(run_folder, t
     assert {"pruned_80.keras", "structured.keras", "int8", "model_float32.tflite", "model_int8.tflite", "model_structured_int8.tflite",
             "compare.csv", "compare.png"} <= written
     assert (out / "model_int8.tflite").stat().st_size == by["tflite_int8"]["bytes"]
+    assert report["not_made"] == {} and str(out / "model_int8.tflite") in report["written"]
+    assert f"wrote {out / 'compare.png'}" in result.stderr.splitlines()
 
 def test_compress_reloads_the_int8_folder_it_wrote(run_folder, tmp_path):
     out = tmp_path / "c"
@@ -61,3 +64,30 @@ def test_bad_compress_arguments_fail_in_one_line(run_folder, args, message):
 def test_compress_needs_a_run(tmp_path):
     result = cli("compress")
     assert result.returncode == 2 and "--run" in result.stderr
+
+def test_compress_on_a_text_run_makes_the_keras_variants_and_says_which_it_cannot(tmp_path):
+    "TFLite cannot carry TextVectorization and the sentence polarity preset has no LSTM/GRU: Keras variants only, one line on why."
+    from deepseek_nb.config import preset
+    from deepseek_nb.data import load_dataset
+    from deepseek_nb.training import train
+    model_cfg, train_cfg = preset("sentence_polarity")
+    run = tmp_path / "text_run"
+    train(model_cfg.replace(width=8, embed_dim=8, vocab_size=500, sequence_length=20), load_dataset("sentence_polarity"),
+          train_cfg.replace(epochs=1, min_epochs=0), out=run)
+    result = cli("compress", "--run", run, "--epochs", "1", "--repeats", "2", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert [r["variant"] for r in report["rows"]] == ["float", "pruned_80", "keras_int8"]
+    assert {r["runtime"] for r in report["rows"]} == {"keras"}  # XLA has no string ops
+    assert set(report["not_made"]) == {"structured", "tflite_float32", "tflite_float16", "tflite_dynamic", "tflite_int8",
+                                       "tflite_structured_float32", "tflite_structured_int8"}
+    not_made = [l for l in result.stderr.splitlines() if l.startswith("[compress] not made:")]
+    assert len(not_made) == 1 and "TFLite cannot carry TextVectorization" in not_made[0] and "rnn='none'" in not_made[0]
+    out = run / "compressed"
+    assert sorted(p.name for p in out.iterdir() if p.name != ".deepseek-nb") == ["compare.csv", "compare.png", "int8", "pruned_80.keras"]
+    assert sorted(str(p) for p in [out / "int8" / n for n in ("config.json", "model.weights.h5", "vocabulary.json")]) == \
+           sorted(p for p in report["written"] if "/int8/" in p)
+    from deepseek_nb.optimize import load_quantized
+    import tensorflow as tf
+    reloaded = load_quantized(out / "int8")
+    assert reloaded(tf.constant(["a fine film", "dull and long"])).shape == (2, 2)
