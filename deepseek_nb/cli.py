@@ -10,7 +10,8 @@ from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
 from .runs import BadInput, RunFailed, Target, interrupted_run, new_run_folder, run_name
 
 # %% auto #0
-__all__ = ['UsageError', 'add_compress_parser', 'make_parser', 'cmd_train', 'cmd_audit', 'main']
+__all__ = ['UsageError', 'add_compress_parser', 'add_evaluate_parsers', 'make_parser', 'cmd_train', 'cmd_audit', 'cmd_evaluate',
+           'cmd_predict', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(BadInput):
@@ -53,6 +54,26 @@ def add_compress_parser(commands):
     c.add_argument("--json", action="store_true", help="print the table as JSON rows")
     return c
 
+# %% ../nbs/06_cli.ipynb #2da7c272
+def add_evaluate_parsers(commands):
+    "Add `evaluate` and `predict`: a trained run on new data."
+    e = commands.add_parser("evaluate", help="score a trained run on another data set (accuracy, per-class precision/recall, confusion matrix)",
+                            description="Score the model of a run folder on another data set, loaded the way the run was trained, and write "
+                                        "the confusion matrix, the metrics and every prediction next to the run (RUN/evaluations/NAME).")
+    e.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
+    e.add_argument("--dataset", required=True, help="bundled name, .csv file, .npz file or folder of images in class sub-folders")
+    e.add_argument("--text-column", help="CSV column holding the texts (default: text)")
+    e.add_argument("--label-column", help="CSV column holding the labels (default: label)")
+    e.add_argument("--json", action="store_true", help="print only JSON: accuracy (or RMSE), n_samples, per_class, written")
+    p = commands.add_parser("predict", help="label new data with a trained run; writes a CSV of source, prediction, confidence",
+                            description="Label new inputs (an image, a folder of images, a CSV file with a text column, a text file) with "
+                                        "the model of a run folder; writes one CSV row per input (default: RUN/predictions/NAME.csv).")
+    p.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
+    p.add_argument("--input", type=Path, required=True, help="image file, folder of images, .csv file or .txt file (or a folder of them)")
+    p.add_argument("--text-column", default="text", help="CSV column holding the texts (default: text)")
+    p.add_argument("--out", type=Path, help="CSV file to write (default: RUN/predictions/NAME.csv; an existing file is never replaced)")
+    return e, p
+
 # %% ../nbs/06_cli.ipynb #badf19b6
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="deepseek-nb", description="Build, train and optimise a hybrid CNN + LSTM/GRU + attention model.")
@@ -92,6 +113,7 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
     add_compress_parser(commands)
+    add_evaluate_parsers(commands)
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
@@ -149,7 +171,7 @@ def cmd_train(args) -> int:
         model_cfg, train_cfg = _configs(args, data)
         _import_tensorflow(args.verbose)
         resuming = (target.staging / "backup" / "progress.json").exists() and (not args.force or target.same_maker())
-        print(f"Training on {data.name} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} heads={model_cfg.heads} "
+        print(f"Training on {args.dataset} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} heads={model_cfg.heads} "
               f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
               + (f"Resuming the interrupted run in {target.staging}" if resuming else f"Run folder: {target.folder}"), flush=True)
         if args.workers > 1: return _train_workers(args, target, model_cfg, train_cfg)
@@ -184,6 +206,61 @@ def cmd_audit(args) -> int:
     report = audit(load_dataset(args.npz if args.npz is not None else args.dataset), label_errors=not args.no_label_errors, seed=args.seed)
     if args.json: print(json.dumps(report.to_dict(), indent=1))
     else: print(f"Audit of {report.name} ({report.n_samples} samples)\n{report!r}")
+    return 0
+
+# %% ../nbs/06_cli.ipynb #932f4cee
+def _free_name(folder: Path, name: str, suffix: str = "") -> Path:
+    "`folder/NAME[SUFFIX]`, or `NAME-2`, `NAME-3`, ... if taken: earlier results are never replaced."
+    n = 1
+    while (path := folder / f"{name if n == 1 else f'{name}-{n}'}{suffix}").exists() or (path.parent / f".{path.name}.partial").exists(): n += 1
+    return path
+
+def _say(args, text: str):
+    "Progress and paths: on standard output, or on standard error when standard output carries JSON."
+    print(text, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+def cmd_evaluate(args) -> int:
+    "Score a run on another data set; write the confusion matrix, metrics and predictions beside the run."
+    from deepseek_nb.runs import staged_folder, write_atomic
+    _import_tensorflow()
+    from deepseek_nb.training import Run
+    run = Run.load(args.run)
+    result = run.evaluate(args.dataset, args.text_column, args.label_column)
+    summary = result.to_dict()
+    folder = _free_name(args.run / "evaluations", run_name(args.dataset))
+    with staged_folder(folder, overwrite=False, what="evaluation folder") as staging:
+        write_atomic(staging / "metrics.json", json.dumps(dict(summary, run=str(args.run), dataset=str(args.dataset)), indent=2))
+        write_atomic(staging / "predictions.csv", result.top_losses(len(result.losses)).sort_values("index").to_csv(index=False))
+        write_atomic(staging / ("confusion.png" if result.class_names else "predictions.png"), lambda p: result.plot().savefig(p, dpi=100, format="png"))
+    written = [str(p) for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+    if args.json: print(json.dumps(dict(summary, written=written), indent=1)); return 0
+    score = f"accuracy {summary['accuracy']:.4f}" if "accuracy" in summary else f"RMSE {summary['rmse']:.4g}"
+    print(f"{run.folder} on {args.dataset}: {score} on {summary['n_samples']} samples")
+    if result.class_names: print(_per_class_table(summary["per_class"]))
+    for path in written: print(f"wrote {path}")
+    return 0
+
+def _per_class_table(per_class: dict) -> str:
+    import pandas as pd
+    table = pd.DataFrame(per_class).T[["precision", "recall", "f1", "support"]]
+    table["support"] = table["support"].astype(int)
+    return table.to_string(float_format=lambda v: f"{v:.3f}")
+
+def cmd_predict(args) -> int:
+    "Label new inputs with a run's model; write one CSV row per input."
+    from deepseek_nb.runs import FolderLock, write_atomic
+    if args.out is not None and args.out.exists(): raise BadInput(f"{args.out} exists; deepseek-nb never replaces a file: choose another --out")
+    if args.out is not None and args.out.suffix.lower() != ".csv": raise BadInput(f"--out must name a .csv file. Received: {args.out}")
+    _import_tensorflow()
+    from deepseek_nb.training import Run
+    run = Run.load(args.run)
+    table = run.predict(args.input, args.text_column)
+    out = args.out or _free_name(args.run / "predictions", run_name(args.input), ".csv")
+    with FolderLock(out):
+        if out.exists(): raise BadInput(f"{out} was written by another process meanwhile; run the command again")
+        write_atomic(out, table.to_csv(index=False))
+    print(table.head(10).to_string(index=False) + (f"\n... ({len(table)} rows)" if len(table) > 10 else ""))
+    print(f"wrote {len(table)} predictions to {out}")
     return 0
 
 # %% ../nbs/06_cli.ipynb #99c2b3f8
@@ -232,7 +309,7 @@ def main(argv=None) -> int:
             _import_tensorflow()
             from deepseek_nb.optimize import compress_main
             return compress_main(args)
-        return dict(train=cmd_train, audit=cmd_audit)[args.command](args)
+        return dict(train=cmd_train, audit=cmd_audit, evaluate=cmd_evaluate, predict=cmd_predict)[args.command](args)
     except KeyboardInterrupt:
         print("deepseek-nb: interrupted", file=sys.stderr); return 130
     except Exception as e:

@@ -14,7 +14,7 @@ from .config import ModelConfig, TrainConfig, preset, PRESETS, _one_of
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
            'TEXT_COVERAGE', 'CLEAN_CHECKS', 'data_dir', 'Split', 'Splits', 'Dataset', 'to_tfdata', 'windows',
-           'from_arrays', 'load_dataset', 'text_defaults', 'duplicates', 'near_duplicates', 'non_finite',
+           'from_arrays', 'load_dataset', 'text_defaults', 'read_inputs', 'duplicates', 'near_duplicates', 'non_finite',
            'out_of_range', 'empty_texts', 'label_order', 'train_test_overlap', 'out_of_fold_probabilities',
            'label_issues', 'AuditReport', 'audit', 'Cleaned', 'clean', 'class_weights', 'oversample',
            'plot_class_balance']
@@ -492,6 +492,29 @@ def _with_classes(self: Dataset, class_names) -> Dataset:
     return replace(self, y=lookup[self.y], class_names=class_names)
 
 Dataset.with_classes = _with_classes
+
+# %% ../nbs/02_data.ipynb #aad26e6e
+def read_inputs(path, kind: str, input_shape: tuple | None = None, text_column: str = "text") -> tuple[np.ndarray, list]:
+    "Unlabelled inputs for a model taking `kind` data of `input_shape` (images: (height, width[, 3])); and the source of each."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{path} does not exist: give an image or a folder of images, a CSV file or a text file")
+    if kind == "image":
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                                                     and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not files or files[0].suffix.lower() not in IMAGE_SUFFIXES: raise ValueError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        colour = "rgb" if len(input_shape) == 3 and input_shape[-1] == 3 else "grayscale"
+        return np.stack([_read_image(f, tuple(input_shape[:2]), colour) for f in files]), [str(f) for f in files]
+    if kind == "text" and path.suffix.lower() == ".csv":
+        header, rows = _read_csv(path)
+        if text_column not in header: raise ValueError(f"{path.name} has no column {text_column!r}; its columns are {', '.join(map(repr, header))}. "
+                                                       "Name the text column with --text-column")
+        k = header.index(text_column)
+        return np.array([row[k] if k < len(row) else "" for _, row in rows], dtype=object), [f"{path}:{line}" for line, _ in rows]
+    if kind == "text":
+        files = [path] if path.is_file() else sorted(path.rglob("*.txt"))
+        if not files: raise ValueError(f"{path} holds no .txt files")
+        return np.array([f.read_text(encoding="utf-8-sig", errors="replace") for f in files], dtype=object), [str(f) for f in files]
+    raise ValueError(f"reading {kind} inputs from files is not supported; pass an array of windows to the model (Run.predict takes arrays)")
 
 # %% ../nbs/02_data.ipynb #b152b764
 def _fingerprints(ds: Dataset) -> list:

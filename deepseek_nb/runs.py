@@ -92,7 +92,7 @@ class FolderLock:
 # %% ../nbs/03a_runs.ipynb #e8839a0c
 MARKER = ".deepseek-nb"
 TOOLKIT_FILES = {MARKER, "config.json", "history.csv", "metrics.json", "curves.png", "model.keras", "labels.json", "live_curves.png",
-                 "best.weights.h5", "backup", "compressed", "evaluation", "predictions.csv", "compare.csv", "compare.png", "int8"}
+                 "best.weights.h5", "backup", "compressed", "evaluations", "predictions"}
 
 def is_toolkit_folder(path) -> bool:
     "Whether `path` is a folder deepseek-nb made (its marker file, or a run's config.json from before the marker)."
@@ -207,7 +207,7 @@ _GENERIC = {"train", "training", "test", "testing", "val", "valid", "validation"
 def run_name(dataset) -> str:
     "A run name a user recognises for `dataset` (a bundled name or a path)."
     path = Path(str(dataset)).expanduser()
-    name = path.stem if path.suffix in (".csv", ".npz", ".tsv") else path.name
+    name = path.stem if path.is_file() or path.suffix.lower() in (".csv", ".npz", ".tsv", ".txt") else path.name
     if name.lower() in _GENERIC and path.resolve().parent.name: name = f"{path.resolve().parent.name}-{name}"
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.") or "run"
 

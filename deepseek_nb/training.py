@@ -627,7 +627,7 @@ def lr_find(model, data: Dataset, cfg: TrainConfig = None, start: float = 1e-6, 
 
 # %% ../nbs/03_training.ipynb #47a03f6a
 def _eval_data(run_or_model, data, split: str, cfg: TrainConfig | None):
-    "The model, the samples to evaluate, their kind and the class names."
+    "The model, the samples to evaluate, their kind, the class names and where each sample came from."
     model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
     if not isinstance(model, keras.Model): raise TypeError(f"`run_or_model` must be a Run or a Keras model. Received: {type(run_or_model).__name__}")
     cfg = cfg or (run_or_model.train_config if isinstance(run_or_model, Run) else TrainConfig())
@@ -636,18 +636,20 @@ def _eval_data(run_or_model, data, split: str, cfg: TrainConfig | None):
         from deepseek_nb.data import load_dataset
         data = load_dataset(run_or_model.dataset)
     if isinstance(data, Dataset):
-        if split not in ("train", "validation", "test"): raise ValueError(f"`split` must be 'train', 'validation' or 'test'. Received: split={split!r}")
-        return model, getattr(data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed), split), data.kind, data.class_names
+        if split not in ("train", "validation", "test", "all"): raise ValueError(f"`split` must be 'train', 'validation', 'test' or 'all'. Received: split={split!r}")
+        part = Split(data.x, data.y, np.arange(len(data))) if split == "all" else getattr(data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed), split)
+        return model, part, data.kind, data.class_names, [data.sources[i] for i in part.index] if data.sources else None
     part = data if isinstance(data, Split) else Split(np.asarray(data[0]), np.asarray(data[1]), np.arange(len(data[1])))
     kind = "text" if part.x.dtype.kind in "OUS" else "image" if part.x.ndim >= 3 else "series"
     classes = model.output.shape[-1]
-    return model, part, kind, [str(i) for i in range(classes)] if classes > 1 else None
+    names = run_or_model.class_names if isinstance(run_or_model, Run) and run_or_model.class_names else [str(i) for i in range(classes)]
+    return model, part, kind, names if classes > 1 else None, None
 
 # %% ../nbs/03_training.ipynb #daacaeda
 def evaluate(run_or_model, data=None, split: str = "test", cfg: TrainConfig | None = None, batch_size: int = 256) -> "Evaluation":
-    "Predictions, per-sample losses, metrics, confusion matrix and report of a model on held-out data."
+    "Predictions, per-sample losses, metrics, confusion matrix and report of a model on held-out data (`split='all'`: the whole `Dataset`)."
     from sklearn import metrics as skm
-    model, part, kind, class_names = _eval_data(run_or_model, data, split, cfg)
+    model, part, kind, class_names, sources = _eval_data(run_or_model, data, split, cfg)
     predictions = model.predict(to_tfdata(part, batch_size), verbose=0)
     if class_names is not None:
         y = part.y.astype(int); chosen = predictions.argmax(-1)
@@ -662,7 +664,7 @@ def evaluate(run_or_model, data=None, split: str = "test", cfg: TrainConfig | No
         losses = (predictions - y) ** 2
         result = dict(rmse=float(np.sqrt(losses.mean())), mae=float(np.abs(predictions - y).mean()), r2=float(skm.r2_score(y, predictions)))
         report, confusion = None, None
-    return Evaluation(model, part, kind, class_names, predictions, losses, result, report, confusion)
+    return Evaluation(model, part, kind, class_names, predictions, losses, result, report, confusion, sources)
 
 # %% ../nbs/03_training.ipynb #165dd863
 @dataclass
@@ -677,6 +679,7 @@ class Evaluation:
     metrics: dict
     report: str | None = None
     confusion: np.ndarray | None = None
+    sources: list | None = None  # where each sample came from (a file, `file.csv:LINE`), when the data came from files
 
     def __repr__(self): return f"Evaluation({len(self.losses)} samples, " + ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items()) + ")"
 
@@ -691,6 +694,50 @@ class Evaluation:
         ConfusionMatrixDisplay(cm, display_labels=self.class_names).plot(ax=ax, colorbar=False, values_format=".2f" if normalize else "d")
         ax.set_title(f"confusion matrix, accuracy {self.metrics['accuracy']:.2%}"); fig.tight_layout()
         return fig
+
+# %% ../nbs/03_training.ipynb #77c57ef3
+def _per_class(self: Evaluation) -> dict:
+    "Precision, recall, F1 and support of each class, by class name."
+    from sklearn.metrics import precision_recall_fscore_support
+    if self.class_names is None: return {}
+    values = precision_recall_fscore_support(self.split.y.astype(int), self.predictions.argmax(-1), labels=list(range(len(self.class_names))), zero_division=0)
+    return {name: dict(precision=float(p), recall=float(r), f1=float(f), support=int(n)) for name, p, r, f, n in zip(self.class_names, *values)}
+
+def _to_dict(self: Evaluation) -> dict:
+    "Metrics, sample count, per-class figures and the confusion matrix (rows: true class), JSON-ready."
+    out = dict(self.metrics, n_samples=len(self.losses))
+    if self.class_names is not None: out.update(per_class=self.per_class(), class_names=list(self.class_names), confusion=self.confusion.tolist())
+    return out
+
+def _rows(self: Evaluation, picked) -> "pd.DataFrame":
+    import pandas as pd
+    rows = []
+    for i in picked:
+        row = dict(index=int(i), source=self.sources[i] if self.sources else f"index {int(self.split.index[i])}", loss=float(self.losses[i]))
+        if self.class_names is not None:
+            guess = int(self.predictions[i].argmax())
+            row.update(true=self.class_names[int(self.split.y[i])], predicted=self.class_names[guess], confidence=float(self.predictions[i, guess]))
+        else: row.update(true=float(self.split.y[i]), predicted=float(self.predictions[i]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["index", "source", "true", "predicted", "confidence", "loss"] if self.class_names else ["index", "source", "true", "predicted", "loss"])
+
+def _examples(self: Evaluation, true=None, predicted=None) -> "pd.DataFrame":
+    "The samples of true class `true` predicted as `predicted` (names or indices; None: any), largest loss first."
+    if self.class_names is None: raise ValueError("examples(true=, predicted=) is for classes; use top_losses for regression")
+    index = lambda c, what: None if c is None else c if isinstance(c, (int, np.integer)) else self.class_names.index(c) if c in self.class_names else \
+        (_ for _ in ()).throw(ValueError(f"`{what}` must be a class name ({', '.join(self.class_names[:10])}) or index. Received: {what}={c!r}"))
+    t, p = index(true, "true"), index(predicted, "predicted")
+    keep = np.ones(len(self.losses), bool)
+    if t is not None: keep &= self.split.y.astype(int) == t
+    if p is not None: keep &= self.predictions.argmax(-1) == p
+    picked = np.flatnonzero(keep)
+    return self._rows(picked[np.argsort(-self.losses[picked], kind="stable")])
+
+def _top_losses(self: Evaluation, k: int = 9) -> "pd.DataFrame":
+    "The `k` samples with the largest loss (the most confidently wrong first)."
+    return self._rows(np.argsort(-self.losses, kind="stable")[:k])
+
+Evaluation.per_class, Evaluation.to_dict, Evaluation._rows, Evaluation.examples, Evaluation.top_losses = _per_class, _to_dict, _rows, _examples, _top_losses
 
 # %% ../nbs/03_training.ipynb #31ed0cc8
 def _draw_sample(ax, kind: str, x, title: str, truth=None, guess=None):
@@ -774,3 +821,86 @@ def _plot_attention(self: Evaluation, index: int = 0):
     fig.suptitle(f"sample {index}: true {truth}" + (f", text: {str(x)[:70]}" if self.kind == "text" else ""), fontsize=9); fig.tight_layout()
     return fig
 Evaluation.plot_attention = _plot_attention
+
+# %% ../nbs/03_training.ipynb #87e0ee19
+def _read_config(path: Path) -> dict:
+    "`config.json` of a run folder, checked key by key; one-line errors naming the file and the key."
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: it has no config.json (run folders are written by `deepseek-nb train`)")
+    try: config = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(config, dict): raise ValueError(f"{path} must hold a JSON object. Received: {type(config).__name__}")
+    for key, kind in (("dataset", str), ("model", dict), ("train", dict)):
+        if key not in config: raise ValueError(f"{path} lacks the key {key!r}")
+        if not isinstance(config[key], kind): raise ValueError(f"{path}: {key!r} must be a {'string' if kind is str else 'JSON object'}. Received: {config[key]!r:.80}")
+    if config.get("format_version", 1) > FORMAT_VERSION:
+        raise ValueError(f"{path} was written by a newer deepseek-nb (format {config['format_version']}, this one reads up to {FORMAT_VERSION}); upgrade deepseek-nb")
+    for key, cls in (("model", ModelConfig), ("train", TrainConfig)):
+        try: config[key] = cls.from_dict(config[key])
+        except (ValueError, TypeError) as e: raise ValueError(f"{path}: {key!r}: {e}") from None
+    return config
+
+def _load_model(path: Path) -> keras.Model:
+    "The model in a `.keras` file, or one line saying the file is missing or not a valid `.keras` file."
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} has no model.keras: the run did not finish, or the file was moved")
+    try: return keras.saving.load_model(path, compile=False)
+    except Exception as e: raise ValueError(f"{path} is not a valid .keras file ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else 'empty'})") from None
+
+def _class_names(config: dict, model: keras.Model) -> list | None:
+    "The class names of a run: from config.json (format 2), else those of a bundled data set (read from disk, never downloaded), else indices."
+    if config.get("class_names"): return list(config["class_names"])
+    if config["model"].task != "classification": return None
+    from deepseek_nb.data import BUNDLED, load_dataset
+    if config["dataset"] in BUNDLED: return load_dataset(config["dataset"]).class_names
+    return [str(i) for i in range(int(model.output.shape[-1]))]
+
+def _history_from_csv(path: Path) -> dict:
+    if not path.is_file(): return {}
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+
+@classmethod
+def _load(cls, folder) -> Run:
+    "The run saved in `folder` (any format version this toolkit wrote)."
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder: give a run folder written by `deepseek-nb train`")
+    config = _read_config(folder / "config.json")
+    model = _load_model(folder / "model.keras")
+    metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").is_file() else {}
+    return cls(model, config["model"], config["train"], _history_from_csv(folder / "history.csv"), metrics.get("best_epoch", 1) - 1,
+               metrics, config["dataset"], folder, class_names=_class_names(config, model), data=config.get("data"))
+
+Run.load = _load
+
+# %% ../nbs/03_training.ipynb #d27defee
+def _load_data(self: Run, source, text_column: str | None = None, label_column: str | None = None) -> Dataset:
+    "`source` (a bundled name or a path) loaded the way this run was trained: image size and colour, class order."
+    from deepseek_nb.data import BUNDLED, load_dataset
+    if isinstance(source, Dataset): data = source
+    elif str(source) in BUNDLED: data = load_dataset(str(source))
+    else:
+        shape, path = self.model_config.input_shape, Path(str(source))
+        options = dict(text_column=text_column, label_column=label_column)
+        if path.is_dir() and self.model_config.input_kind == "image":
+            options.update(image_size=tuple(shape[:2]), color_mode="rgb" if len(shape) == 3 and shape[-1] == 3 else "grayscale")
+        data = load_dataset(path, **{k: v for k, v in options.items() if v is not None})
+    if data.kind != self.model_config.input_kind: raise ValueError(f"{data.name} holds {data.kind} data but the run's model takes {self.model_config.input_kind} data")
+    if data.kind != "text" and tuple(data.x.shape[1:]) != tuple(self.model.input.shape[1:]):
+        raise ValueError(f"{data.name} holds inputs of shape {tuple(data.x.shape[1:])} but the run's model takes {tuple(self.model.input.shape[1:])}")
+    return data.with_classes(self.class_names) if self.class_names and data.class_names else data
+
+def _run_evaluate(self: Run, data, text_column: str | None = None, label_column: str | None = None) -> Evaluation:
+    "Score the run's model on the whole of another data set (a bundled name, a path or a `Dataset`)."
+    return evaluate(self, self.load_data(data, text_column, label_column), split="all")
+
+def _run_predict(self: Run, inputs, text_column: str = "text") -> "pd.DataFrame":
+    "Label new `inputs` (a path: image, folder of images, CSV, text file; or an array): source, prediction, confidence."
+    import pandas as pd
+    from deepseek_nb.data import read_inputs
+    if isinstance(inputs, (str, Path)): x, sources = read_inputs(inputs, self.model_config.input_kind, self.model_config.input_shape, text_column)
+    else: x = np.asarray(inputs, dtype=object if self.model_config.input_kind == "text" else "float32"); sources = [f"index {i}" for i in range(len(x))]
+    probabilities = self.model.predict(to_tfdata(Split(x, np.zeros(len(x)), np.arange(len(x))), 256), verbose=0)
+    if self.class_names is None: return pd.DataFrame(dict(source=sources, prediction=probabilities.reshape(-1)))
+    chosen = probabilities.argmax(-1)
+    return pd.DataFrame(dict(source=sources, prediction=[self.class_names[c] for c in chosen], confidence=probabilities.max(-1).round(4)))
+
+Run.load_data, Run.evaluate, Run.predict = _load_data, _run_evaluate, _run_predict
