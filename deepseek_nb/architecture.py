@@ -11,8 +11,8 @@ from keras import layers
 from .config import ModelConfig, TrainConfig
 
 # %% auto #0
-__all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'build_model',
-           'attention_scores', 'cost_summary', 'estimate_costs', 'memory_estimate', 'training_memory',
+__all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'NGramBag',
+           'build_model', 'attention_scores', 'cost_summary', 'estimate_costs', 'memory_estimate', 'training_memory',
            'available_memory', 'check_memory', 'new_figure', 'figure_png', 'plot_blocks']
 
 # %% ../nbs/01_architecture.ipynb #b0036c78
@@ -33,13 +33,14 @@ def raw_input(cfg: ModelConfig) -> keras.KerasTensor:
 
 # %% ../nbs/01_architecture.ipynb #9b256e55
 def input_block(cfg: ModelConfig, adapt_data=None) -> keras.Model:
-    "Raw input -> scaled tensor with a channel axis (images, series) or embedded tokens (text)."
+    "Raw input -> scaled tensor with a channel axis (images, series) or embedded tokens (text; with the token ids if `wide_ngrams`)."
     inputs = raw_input(cfg)
     if cfg.input_kind == "text":
         vectorize = layers.TextVectorization(max_tokens=cfg.vocab_size, output_sequence_length=cfg.sequence_length, name="vectorize")
         if adapt_data is not None: vectorize.adapt(np.asarray(adapt_data, dtype=object).astype(str))
-        x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(vectorize(inputs))
-        return keras.Model(inputs, x, name="input")
+        tokens = vectorize(inputs)
+        x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
+        return keras.Model(inputs, [x, tokens] if cfg.wide_ngrams else x, name="input")  # the wide path reads the token ids
     shape = _as_channels(cfg)
     x = layers.Reshape(shape, name="add_channel")(inputs) if shape != tuple(cfg.input_shape) else inputs
     if cfg.normalization == "rescale": x = layers.Rescaling(1.0 / cfg.input_scale, name="rescale")(x)
@@ -99,15 +100,54 @@ def _pool(cfg: ModelConfig, x, steps: int):
     return layers.Flatten(name="pool")(layers.Dot(axes=1, name="weighted_sum")([weights, x]))
 
 def decision_head(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
-    "Sequence -> pooled vector -> `dense_layers` x (dense, dropout) -> output."
+    "Sequence -> pooled vector -> `dense_layers` x (dense, dropout) -> output; with `wide_ngrams`, plus the wide path's logits from the token ids."
     inputs = keras.Input(shape=input_shape, name="head_in")
     x = _pool(cfg, inputs, input_shape[0])
     for i in range(1, cfg.dense_layers + 1):
         x = layers.Dense(cfg.dense_units, activation=cfg.activation, kernel_regularizer=_regularizer(cfg), name=f"dense_{i}")(x)
         if cfg.dropout: x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
-    classify = cfg.task == "classification"
-    outputs = layers.Dense(cfg.outputs, activation="softmax" if classify else None, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="head")
+    activation = "softmax" if cfg.task == "classification" else None
+    if not cfg.wide_ngrams:
+        return keras.Model(inputs, layers.Dense(cfg.outputs, activation=activation, dtype="float32", name="output")(x), name="head")
+    tokens = keras.Input(shape=(cfg.sequence_length,), dtype="int64", name="tokens_in")
+    deep = layers.Dense(cfg.outputs, dtype="float32", name="deep")(x)
+    wide = NGramBag(cfg.vocab_size, cfg.wide_ngrams, cfg.wide_buckets, cfg.outputs, dtype="float32", name="wide")(tokens)
+    outputs = layers.Activation(activation or "linear", dtype="float32", name="output")(layers.Add(name="wide_and_deep")([deep, wide]))
+    return keras.Model([inputs, tokens], outputs, name="head")
+
+# %% ../nbs/01_architecture.ipynb #a7e3c1d1
+@keras.saving.register_keras_serializable(package="deepseek_nb")
+class NGramBag(layers.Layer):
+    "A linear model on the word 1- to `ngrams`-grams of token ids: the sum of one learnt row per n-gram (n >= 2 hashed into `buckets` rows)."
+    def __init__(self, vocab_size: int, ngrams: int, buckets: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.ngrams, self.buckets, self.units = vocab_size, ngrams, buckets, units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(self.vocab_size + (self.buckets if self.ngrams > 1 else 0), self.units),
+                                      initializer="zeros", name="kernel")
+
+    def ngram_ids(self, tokens):
+        "The row of every n-gram of `tokens` (batch, steps): the id itself for words, vocab_size + hash for longer ones; 0 where padding."
+        ops = keras.ops
+        tokens = ops.cast(tokens, "int64")
+        steps, ids = tokens.shape[1], [tokens]
+        for n in range(2, self.ngrams + 1):
+            code, real = tokens[:, :steps - n + 1], tokens[:, :steps - n + 1] > 0
+            for i in range(1, n):
+                part = tokens[:, i:steps - n + 1 + i]
+                code, real = code * self.vocab_size + part, ops.logical_and(real, part > 0)
+            ids.append(ops.where(real, self.vocab_size + ops.mod(code, self.buckets), 0))
+        return ops.concatenate(ids, axis=1)
+
+    def call(self, tokens):
+        ids = self.ngram_ids(tokens)
+        rows = keras.ops.take(self.kernel, ids, axis=0)  # (batch, n-grams, units)
+        return keras.ops.sum(rows * keras.ops.cast(ids > 0, rows.dtype)[..., None], axis=1)
+
+    def compute_output_shape(self, input_shape): return (input_shape[0], self.units)
+    def get_config(self): return {**super().get_config(), "vocab_size": self.vocab_size, "ngrams": self.ngrams, "buckets": self.buckets, "units": self.units}
+
 
 # %% ../nbs/01_architecture.ipynb #3c5aac37
 BLOCKS = ("input", "feature_extractor", "sequence", "head")
@@ -118,17 +158,20 @@ def build_model(cfg: ModelConfig, adapt_data=None, seed: int | None = None) -> k
     if seed is not None: keras.utils.set_random_seed(seed)
     blocks = [input_block(cfg, adapt_data)]
     for make in (feature_extractor, sequence_block, decision_head):
-        blocks.append(make(cfg, tuple(blocks[-1].output.shape[1:])))
+        blocks.append(make(cfg, _shape(_main(blocks[-1].output))))
     inputs = raw_input(cfg)
-    x = inputs
-    for block in blocks: x = block(x)
-    return keras.Model(inputs, x, name=f"hybrid_{cfg.input_kind}")
+    x, tokens = blocks[0](inputs) if cfg.wide_ngrams else (blocks[0](inputs), None)
+    x = blocks[2](blocks[1](x))
+    return keras.Model(inputs, blocks[3](x if tokens is None else [x, tokens]), name=f"hybrid_{cfg.input_kind}")
+
+def _main(t): return t[0] if isinstance(t, (list, tuple)) else t  # the input block's deep output (beside the token ids)
+def _shape(t): return tuple(t.shape[1:])
 
 # %% ../nbs/01_architecture.ipynb #908130e9
 def _attention_input(model: keras.Model, x):
     "The tensor that the sequence block hands to its attention layer."
     seq = model.get_layer("sequence")
-    h = model.get_layer("feature_extractor")(model.get_layer("input")(x))
+    h = model.get_layer("feature_extractor")(_main(model.get_layer("input")(x)))
     for layer in seq.layers[1:]:
         if layer.name == "attention": return h
         h = layer(h)
@@ -142,8 +185,6 @@ def attention_scores(model: keras.Model, x) -> np.ndarray:
     return keras.ops.convert_to_numpy(scores)
 
 # %% ../nbs/01_architecture.ipynb #6324362d
-def _shape(t): return tuple(t.shape[1:])
-
 def _layer_flops(layer) -> int:
     "Estimated FLOPs for one sample through `layer` (multiply-add = 2)."
     if isinstance(layer, layers.Bidirectional): return 2 * _rnn_flops(layer.forward_layer, _shape(layer.input))
@@ -153,10 +194,13 @@ def _layer_flops(layer) -> int:
         steps, d = q[0], q[-1]
         inner = layer.num_heads * layer.key_dim
         return 2 * steps * d * inner * 3 + 2 * 2 * steps * steps * inner + 2 * steps * inner * d
+    if isinstance(layer, NGramBag): return 2 * _ngram_count(layer.ngrams, _shape(layer.input)[0]) * layer.units
     if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Dense)):
         kernel = int(np.prod(layer.kernel.shape))
         return 2 * kernel * int(np.prod(_shape(layer.output)[:-1] or (1,)))
     return 0
+
+def _ngram_count(ngrams: int, steps: int) -> int: return sum(max(0, steps - n + 1) for n in range(1, ngrams + 1))
 
 def _rnn_flops(layer, input_shape) -> int:
     gates = 4 if isinstance(layer, layers.LSTM) else 3
@@ -172,7 +216,7 @@ def cost_summary(model: keras.Model):
         block = model.get_layer(name)
         rows.append(dict(block=name, params=block.count_params(),
                          trainable=sum(int(np.prod(w.shape)) for w in block.trainable_weights),
-                         flops=sum(_layer_flops(l) for l in block.layers), output_shape=_shape(block.output)))
+                         flops=sum(_layer_flops(l) for l in block.layers), output_shape=_shape(_main(block.output))))
     total = dict(block="total", params=model.count_params(), trainable=sum(r["trainable"] for r in rows),
                  flops=sum(r["flops"] for r in rows), output_shape=_shape(model.output))
     return pd.DataFrame(rows + [total]).set_index("block")
@@ -235,6 +279,11 @@ def _head_walk(cfg: ModelConfig, shape) -> _Walk:
         if cfg.dropout: walk.layer((cfg.dense_units,))
         d = cfg.dense_units
     walk.layer((cfg.outputs,), d * cfg.outputs + cfg.outputs, flops=2 * d * cfg.outputs)
+    if cfg.wide_ngrams:  # token ids in, the bag's logits, their sum with the deep ones, the softmax
+        rows = cfg.vocab_size + (cfg.wide_buckets if cfg.wide_ngrams > 1 else 0)
+        walk.layer((cfg.sequence_length,))
+        walk.layer((cfg.outputs,), rows * cfg.outputs, flops=2 * _ngram_count(cfg.wide_ngrams, cfg.sequence_length) * cfg.outputs)
+        walk.layer((cfg.outputs,)); walk.layer((cfg.outputs,))
     return walk
 
 # %% ../nbs/01_architecture.ipynb #5460e3f7
@@ -285,7 +334,7 @@ def available_memory(meminfo: str = "/proc/meminfo", cgroup: str = "/sys/fs/cgro
 
 # %% ../nbs/01_architecture.ipynb #c0571a06
 _SIZE_FIELDS = ("width", "depth", "rnn_units", "heads", "key_dim", "dense_units", "dense_layers", "embed_dim",
-                "vocab_size", "sequence_length", "kernel_size", "batch_size")
+                "vocab_size", "wide_buckets", "sequence_length", "kernel_size", "batch_size")
 _LOWEST = dict(dense_layers=0, vocab_size=3)  # the smallest valid value, where it is not 1
 
 def _fits(cfg: ModelConfig, batch_size: int, optimizer: str, available: int, name: str, value: int) -> bool:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_LAYERS',
-           'OPTIMIZERS', 'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig', 'preset']
+__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_NGRAMS',
+           'MAX_LAYERS', 'OPTIMIZERS', 'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'ModelConfig', 'TrainConfig',
+           'preset']
 
 # %% ../nbs/00_config.ipynb #01a26ac9
 def _require(ok: bool, name: str, value, must: str):
@@ -37,6 +38,7 @@ RNNS = ("lstm", "gru", "none")
 HEAD_POOLINGS = ("last", "mean", "max", "attention")
 NORMALIZATIONS = ("rescale", "standardize", "minmax", "none")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "swish", "selu", "sigmoid", "linear")
+MAX_NGRAMS = 4  # bound on `wide_ngrams`
 MAX_LAYERS = 64  # bound on `depth` and `dense_layers`: a size checked in microseconds, before any loop over layers
 
 # %% ../nbs/00_config.ipynb #0adc5b2a
@@ -109,6 +111,8 @@ class ModelConfig(_Config):
     sequence_length: int = 50
     vocab_size: int = 10000
     embed_dim: int = 64
+    wide_ngrams: int = 0
+    wide_buckets: int = 2 ** 18
     normalization: str = "rescale"
     input_scale: float = 16.0
     task: str = "classification"
@@ -164,6 +168,11 @@ class ModelConfig(_Config):
             _int_at_least("sequence_length", self.sequence_length, 1)
             _int_at_least("vocab_size", self.vocab_size, 3)
             _int_at_least("embed_dim", self.embed_dim, 1)
+            _int_at_least("wide_ngrams", self.wide_ngrams, 0)
+            _require(self.wide_ngrams <= MAX_NGRAMS, "wide_ngrams", self.wide_ngrams, f"at most {MAX_NGRAMS} (longer n-grams repeat too rarely to learn from)")
+            _int_at_least("wide_buckets", self.wide_buckets, 1)
+        elif self.wide_ngrams != 0:
+            _require(False, "wide_ngrams", self.wide_ngrams, f"0 unless input_kind='text' (the wide path is a bag of word n-grams; input_kind={self.input_kind!r})")
         else:
             rank = (2, 3) if self.input_kind == "image" else (1, 2)
             shape = self.input_shape
