@@ -1,4 +1,5 @@
 import shlex
+from glob import glob
 from configparser import ConfigParser
 
 import setuptools
@@ -52,6 +53,8 @@ setuptools.setup(
     long_description = open('README.md', encoding="utf8").read(),
     long_description_content_type = 'text/markdown',
     zip_safe = False,
+    # the bundled data sets travel with a non-editable install (`pip install .`): deepseek_nb.data.data_dir() finds them there
+    data_files = [('share/deepseek-nb/data', sorted(f for f in glob('data/*') if not f.endswith('examples')))],
     entry_points = {
         'console_scripts': cfg.get('console_scripts','').split(),
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [  # (script, what it measures)
     ("accuracy.py", "Test accuracy per bundled data set against the published anchors and simple baselines"),
     ("live_curves.py", "LiveCurves overhead against a bare model.fit"),
+    ("run_folder.py", "Run-folder overhead against the same work in plain Keras"),
     ("compress.py", "Pruning, quantisation and TFLite: size, latency, accuracy"),
     ("widgets.py", "Playground latencies"),
     ("eda.py", "Text augmentation (EDA) throughput"),

@@ -21,13 +21,16 @@ __all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', '
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
-    "The folder with the bundled data sets: `$DEEPSEEK_NB_DATA`, else the project's `data/`."
-    import deepseek_nb
-    path = Path(os.environ.get("DEEPSEEK_NB_DATA", Path(deepseek_nb.__file__).resolve().parent.parent / "data"))
-    if not (path / "digits.npz").exists():
-        raise FileNotFoundError(f"The bundled data sets are not in {path}. Install the package from a source checkout "
-                                "(`pip install -e .`) or set DEEPSEEK_NB_DATA to the project's data/ folder")
-    return path
+    "The folder with the bundled data sets: `$DEEPSEEK_NB_DATA`, else the project's `data/` (a source checkout), else the copy a `pip install .` put under `PREFIX/share/deepseek-nb/data`."
+    import sys, deepseek_nb
+    package = Path(deepseek_nb.__file__).resolve().parent
+    if "DEEPSEEK_NB_DATA" in os.environ: candidates = [Path(os.environ["DEEPSEEK_NB_DATA"])]
+    else: candidates = [package.parent / "data"] + [p / "share" / "deepseek-nb" / "data" for p in (*list(package.parents)[2:4], Path(sys.prefix))]
+    found = next((path for path in candidates if (path / "digits.npz").exists()), None)
+    if found is None:
+        raise FileNotFoundError(f"The bundled data sets are not in {' or '.join(map(str, candidates))}. Install the package with `pip install .` "
+                                "or `pip install -e .` from a clone of the repository, or set DEEPSEEK_NB_DATA to the project's data/ folder")
+    return found
 
 # %% ../nbs/02_data.ipynb #c1f75f09
 @dataclass
