@@ -552,62 +552,14 @@ def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fr
     table.attrs["not_made"] = skip
     return table, variants
 
-# %% ../nbs/04_optimize.ipynb #b4c176bc
-def _run_config(path: Path) -> dict:
-    "The checked contents of a run's `config.json`: a JSON object with `model` and `train` objects and a `dataset` string."
-    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
-    try: saved = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInput(f"{path} is not valid JSON ({e}); it should be the config.json that `deepseek-nb train` wrote") from None
-    if not isinstance(saved, dict): raise BadInput(f"{path} must hold a JSON object with keys model, train, dataset. Received: {json.dumps(saved)[:60]}")
-    missing = [key for key in ("model", "train", "dataset") if key not in saved]
-    if missing: raise BadInput(f"{path} lacks the key(s) {', '.join(missing)}: a run's config.json holds model, train and dataset")
-    for key, kind, what in (("model", dict, "an object of ModelConfig fields"), ("train", dict, "an object of TrainConfig fields"),
-                            ("dataset", str, "a data set name or path")):
-        if not isinstance(saved[key], kind): raise BadInput(f"{path}: key `{key}` must be {what}. Received: {json.dumps(saved[key])[:60]}")
-    return saved
-
-def _run_configs(path: Path, saved: dict) -> tuple[ModelConfig, TrainConfig]:
-    "The ModelConfig and TrainConfig of a checked `config.json`; a bad field is named with its key."
-    configs = []
-    for key, cls in (("model", ModelConfig), ("train", TrainConfig)):
-        try: configs.append(cls.from_dict(saved[key]))
-        except (TypeError, ValueError) as e: raise BadInput(f"{path}: key `{key}`: {' '.join(str(e).split())}") from None
-    return tuple(configs)
-
-# %% ../nbs/04_optimize.ipynb #75329afd
-def _local_dataset(name: str, path: Path) -> Dataset:
-    "The data set named by a run's `config.json`, only if it is on this machine (bundled, or an existing file or folder): never a download."
-    if name in KERAS_DATASETS:
-        raise BadInput(f"{path}: key `dataset` is {name!r}, a Keras data set that would be downloaded; compress and evaluate read only "
-                       f"local data: a bundled data set ({', '.join(BUNDLED)}) or an existing .npz/.csv file or image folder")
-    if name not in BUNDLED and not (name.strip() and Path(name).exists()):
-        raise BadInput(f"{path}: key `dataset` is {name!r}, neither a bundled data set ({', '.join(BUNDLED)}) nor an existing file or folder")
-    return load_dataset(name)
-
 # %% ../nbs/04_optimize.ipynb #bb2a5cf3
-def _load_keras(path: Path) -> keras.Model:
-    "The model in a `.keras` file, or one line saying why it cannot be read."
-    import zipfile
-    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
-    if not zipfile.is_zipfile(path):
-        raise BadInput(f"{path} is not a valid .keras file ({path.stat().st_size} bytes, not a whole zip archive: empty or cut short); train the run again")
-    try: return keras.models.load_model(path, compile=False)
-    except Exception as e: raise BadInput(f"{path} is not a valid .keras file ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
-
 def _load_run(folder: Path):
-    "Model, ModelConfig, TrainConfig and Dataset of a run folder, every file checked before use; never downloads."
-    folder = Path(folder)
-    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a run folder: no such folder (`deepseek-nb train --out {folder}` makes one)")
-    path = folder / "config.json"
-    saved = _run_config(path)
-    model_cfg, train_cfg = _run_configs(path, saved)
-    given = saved.get("data") if isinstance(saved.get("data"), dict) else {}  # format 2 records a user's file under data.path
-    source = given["path"] if saved["dataset"] not in BUNDLED and isinstance(given.get("path"), str) else saved["dataset"]
-    data = _local_dataset(source, path)
-    model = _load_keras(folder / "model.keras")
-    model._deepseek_config = model_cfg
-    return model, model_cfg, train_cfg, data
+    "Model, ModelConfig, TrainConfig and Dataset of a run folder (see `Run.load`: every file checked, never a download)."
+    from deepseek_nb.training import Run
+    run = Run.load(folder)
+    run.model._deepseek_config = run.model_config
+    return run.model, run.model_config, run.train_config, run.load_data()
+
 
 # %% ../nbs/04_optimize.ipynb #94d38110
 def _write_variants(folder: Path, table, variants: dict, model_cfg: ModelConfig) -> list:

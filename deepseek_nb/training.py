@@ -824,26 +824,44 @@ Evaluation.plot_attention = _plot_attention
 
 # %% ../nbs/03_training.ipynb #87e0ee19
 def _read_config(path: Path) -> dict:
-    "`config.json` of a run folder, checked key by key; one-line errors naming the file and the key."
-    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: it has no config.json (run folders are written by `deepseek-nb train`)")
+    "`config.json` of a run folder, checked key by key, with its configurations made; one-line errors naming the file and the key."
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
     try: config = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{path} is not valid JSON ({e})") from None
-    if not isinstance(config, dict): raise ValueError(f"{path} must hold a JSON object. Received: {type(config).__name__}")
-    for key, kind in (("dataset", str), ("model", dict), ("train", dict)):
-        if key not in config: raise ValueError(f"{path} lacks the key {key!r}")
-        if not isinstance(config[key], kind): raise ValueError(f"{path}: {key!r} must be a {'string' if kind is str else 'JSON object'}. Received: {config[key]!r:.80}")
-    if config.get("format_version", 1) > FORMAT_VERSION:
-        raise ValueError(f"{path} was written by a newer deepseek-nb (format {config['format_version']}, this one reads up to {FORMAT_VERSION}); upgrade deepseek-nb")
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"{path} is not valid JSON ({e}); it should be the config.json that `deepseek-nb train` wrote") from None
+    if not isinstance(config, dict): raise BadInput(f"{path} must hold a JSON object with keys model, train, dataset. Received: {json.dumps(config)[:60]}")
+    missing = [key for key in ("model", "train", "dataset") if key not in config]
+    if missing: raise BadInput(f"{path} lacks the key(s) {', '.join(missing)}: a run's config.json holds model, train and dataset")
+    for key, kind, what in (("model", dict, "an object of ModelConfig fields"), ("train", dict, "an object of TrainConfig fields"),
+                            ("dataset", str, "a data set name or path")):
+        if not isinstance(config[key], kind): raise BadInput(f"{path}: key `{key}` must be {what}. Received: {json.dumps(config[key])[:60]}")
+    if not isinstance(config.get("format_version", 1), int) or config.get("format_version", 1) > FORMAT_VERSION:
+        raise BadInput(f"{path} was written by a newer deepseek-nb (format {config['format_version']!r}; this one reads up to {FORMAT_VERSION}): upgrade deepseek-nb")
     for key, cls in (("model", ModelConfig), ("train", TrainConfig)):
         try: config[key] = cls.from_dict(config[key])
-        except (ValueError, TypeError) as e: raise ValueError(f"{path}: {key!r}: {e}") from None
+        except (TypeError, ValueError) as e: raise BadInput(f"{path}: key `{key}`: {' '.join(str(e).split())}") from None
     return config
 
 def _load_model(path: Path) -> keras.Model:
-    "The model in a `.keras` file, or one line saying the file is missing or not a valid `.keras` file."
-    if not path.is_file(): raise FileNotFoundError(f"{path.parent} has no model.keras: the run did not finish, or the file was moved")
+    "The model in a `.keras` file, or one line saying why it cannot be read."
+    import zipfile
+    if not path.is_file(): raise FileNotFoundError(f"{path.parent} is not a run folder: {path.name} is missing (`deepseek-nb train` writes it)")
+    if not zipfile.is_zipfile(path):
+        raise BadInput(f"{path} is not a valid .keras file ({path.stat().st_size} bytes, not a whole zip archive: empty or cut short); train the run again")
     try: return keras.saving.load_model(path, compile=False)
-    except Exception as e: raise ValueError(f"{path} is not a valid .keras file ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else 'empty'})") from None
+    except Exception as e: raise BadInput(f"{path} is not a valid .keras file ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+
+def _local_source(config: dict, path: Path) -> str:
+    "Where a run's own data set is on this machine (a bundled name, or the user's file recorded in `data.path`); never a download."
+    from deepseek_nb.data import BUNDLED, KERAS_DATASETS
+    given = config.get("data") if isinstance(config.get("data"), dict) else {}
+    name = given["path"] if config["dataset"] not in BUNDLED and isinstance(given.get("path"), str) else config["dataset"]
+    if name in KERAS_DATASETS:
+        raise BadInput(f"{path}: key `dataset` is {name!r}, a Keras data set that would be downloaded; deepseek-nb reads only local data here: "
+                       f"a bundled data set ({', '.join(BUNDLED)}) or an existing .npz/.csv file or image folder")
+    if name not in BUNDLED and not (name.strip() and Path(name).exists()):
+        raise BadInput(f"{path}: key `dataset` is {name!r}, neither a bundled data set ({', '.join(BUNDLED)}) nor an existing file or folder")
+    return name
 
 def _class_names(config: dict, model: keras.Model) -> list | None:
     "The class names of a run: from config.json (format 2), else those of a bundled data set (read from disk, never downloaded), else indices."
@@ -864,17 +882,21 @@ def _load(cls, folder) -> Run:
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder: give a run folder written by `deepseek-nb train`")
     config = _read_config(folder / "config.json")
+    _local_source(config, folder / "config.json")
     model = _load_model(folder / "model.keras")
     metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").is_file() else {}
-    return cls(model, config["model"], config["train"], _history_from_csv(folder / "history.csv"), metrics.get("best_epoch", 1) - 1,
-               metrics, config["dataset"], folder, class_names=_class_names(config, model), data=config.get("data"))
+    run = cls(model, config["model"], config["train"], _history_from_csv(folder / "history.csv"), metrics.get("best_epoch", 1) - 1,
+              metrics, config["dataset"], folder, class_names=_class_names(config, model), data=config.get("data"))
+    run.source = lambda: _local_source(config, folder / "config.json")  # checked only when the run's own data is asked for
+    return run
 
 Run.load = _load
 
 # %% ../nbs/03_training.ipynb #d27defee
-def _load_data(self: Run, source, text_column: str | None = None, label_column: str | None = None) -> Dataset:
-    "`source` (a bundled name or a path) loaded the way this run was trained: image size and colour, class order."
+def _load_data(self: Run, source=None, text_column: str | None = None, label_column: str | None = None) -> Dataset:
+    "`source` (a bundled name or a path; default: the run's own data) loaded the way this run was trained: image size and colour, class order."
     from deepseek_nb.data import BUNDLED, load_dataset
+    if source is None: source = self.source() if hasattr(self, "source") else self.dataset
     if isinstance(source, Dataset): data = source
     elif str(source) in BUNDLED: data = load_dataset(str(source))
     else:
