@@ -1,6 +1,6 @@
 """How instant the Playground feels, against its budgets and against baselines measured in the same run.
 
-    python bench/widgets.py [--repeat 7]
+    python bench/widgets.py [--repeat 7] [--presses 3]
 
 - readout update after a control change (budget 200 ms): setting a Playground slider to a new value, which
   validates the configuration and computes the cost table from it (estimate_costs); baseline: building a plain
@@ -8,8 +8,11 @@
 - one curve redraw (budget 60 ms): CurvesPlot.update + png() every 8th batch of a replayed 10-epoch run with 3
   earlier runs overlaid (most redraws paste the axes and draw only the lines; some redraw everything);
   baselines: a fresh empty two-panel figure to PNG, and plot_curves drawn from scratch;
-- first curve point after Train on digits (budget 3 s): from pg.train() until the curves image holds a batch;
-  baseline: time to the first batch of a plain Dense model's fit on the same data (the tf.function floor).
+- first trained batch after Train on digits (budget 1 s), as a learner meets it: Train pressed 3 s after a new
+  Playground is displayed (cold) and 3 s after a width change (warm), median of --presses presses each; beside it the
+  same presses with warm_start=False (the plain path: the step traced when Train is pressed), interleaved round by
+  round, and the median gap between the next 20 batches (later batches must not be slower); the untrained point
+  (budget 3 s); baseline: time to the first batch of a plain Dense model's fit on the same data (the tf.function floor).
 
 The machine's CPU may be shared (several processes training at once), so absolute numbers are noisy; the
 baselines move with the load, which is why ratios are printed too.
@@ -69,18 +72,43 @@ def redraws(repeat: int) -> dict:
     return results
 
 
-def first_point(pg: Playground, depth: int) -> float:
-    """Seconds from pg.train() until the curves image holds its first point (the untrained model's loss at step 0),
-    and until it holds the first trained batch; then stop the run."""
-    pg.depth.value, pg.epochs.value = depth, 50
-    seen, started, first = len(pg.redraws), time.perf_counter(), None
+def press(pg: Playground, wait: float = 3.0, later: int = 20) -> dict:
+    """Train pressed `wait` s after the last change, as a learner does: seconds until the curves hold the untrained point
+    and the first trained batch, and the median gap between the next `later` batches; then stop the run."""
+    time.sleep(wait)
+    seen, started = len(pg.redraws), time.perf_counter()
     pg.train()
+    point = None
     while pg.training and not any(r["points"] >= 2 for r in pg.redraws[seen:]):
-        if first is None and any(r["points"] for r in pg.redraws[seen:]): first = time.perf_counter() - started
+        if point is None and any(r["points"] for r in pg.redraws[seen:]): point = time.perf_counter() - started
         time.sleep(0.002)
-    batch = time.perf_counter() - started
-    pg.stop(); pg._thread.join(60)
-    return first, batch
+    first = time.perf_counter() - started
+    while pg.training and len(pg.monitor.batch_times) < later + 1: time.sleep(0.01)
+    pg.stop(); pg._thread.join(120)
+    gaps = np.diff(pg.monitor.batch_times[: later + 1])
+    return dict(point=point or first, first=first, later=float(np.median(gaps)) if len(gaps) else math.nan)
+
+
+def quiet(pg: Playground):
+    "No more background preparation from `pg` (so it cannot load the next measurement)."
+    pg.warm_start = False
+    with pg._warm_cv:
+        pg._wanted = None
+        while pg._warming is not None: pg._warm_cv.wait()
+
+
+def presses(rounds: int) -> dict:
+    """For each round and each mode (warm start, and warm_start=False: the plain path), interleaved: a new Playground,
+    Train 3 s after it is displayed (cold), then a width the round has not used and Train 3 s later (warm)."""
+    results = {(mode, case): [] for mode in (True, False) for case in ("cold", "warm")}
+    for i in range(rounds):
+        for mode in (True, False):
+            pg = Playground(warm_start=mode)
+            results[mode, "cold"].append(press(pg))
+            pg.width.value = (36, 40, 44, 52, 56, 60, 68, 72, 76)[i % 9]
+            results[mode, "warm"].append(press(pg))
+            quiet(pg)
+    return results
 
 
 def dense_first_batch(data) -> float:
@@ -96,9 +124,9 @@ def dense_first_batch(data) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(); parser.add_argument("--repeat", type=int, default=7)
-    repeat = parser.parse_args().repeat
-    pg = Playground()
+    parser = argparse.ArgumentParser(); parser.add_argument("--repeat", type=int, default=7); parser.add_argument("--presses", type=int, default=3)
+    args = parser.parse_args(); repeat, rounds = args.repeat, args.presses
+    pg = Playground(warm_start=False)  # the readout alone, no background preparation
     dense_model()  # warm-up of Keras itself
     base_build = statistics.median(timed(dense_model) for _ in range(repeat))
     updates = readout(pg, repeat)
@@ -106,6 +134,12 @@ def main():
     print(f"{'readout update after a control change':52s} {ms(statistics.median(updates))} {ms(max(updates))} {'200 ms':>8s} "
           f"{statistics.median(updates) / 0.2:14.2f} {statistics.median(updates) / base_build:11.1f}")
     print(f"{'  baseline: build a plain Dense model':52s} {ms(base_build)}")
+    busy = Playground(settle=0.0)  # a background warm-up runs while the sliders move
+    while busy._warming is None: time.sleep(0.005)
+    during = [timed(lambda: setattr(busy.width, "value", w)) for w in (36, 40, 44, 52, 56)[:repeat]]
+    print(f"{'  while a warm-up traces in the background':52s} {ms(statistics.median(during))} {ms(max(during))} {'200 ms':>8s} "
+          f"{statistics.median(during) / 0.2:14.2f} {statistics.median(during) / base_build:11.1f}")
+    quiet(busy)
     exact = [timed(lambda: cost_summary(build_model(pg.model_config.replace(width=w)))) for w in (20, 28, 92, 100, 108)[:repeat]]
     print(f"{'  instead: build_model + cost_summary':52s} {ms(statistics.median(exact))} {ms(max(exact))} {'200 ms':>8s} "
           f"{statistics.median(exact) / 0.2:14.2f} {statistics.median(exact) / base_build:11.1f}")
@@ -117,11 +151,20 @@ def main():
     print(f"{'  from scratch: plot_curves + PNG':52s} {ms(scratch)} {'':11s} {'':8s} {scratch / 0.06:14.2f} {scratch / empty:11.1f}")
     data = load_dataset("digits")
     base_fit = dense_first_batch(data)
-    (cold, cold_batch), (warm, warm_batch) = first_point(pg, 2), first_point(pg, 1)
-    print(f"{'first curve point after Train, first run (digits)':52s} {ms(cold)} {'':11s} {'3 s':>8s} {cold / 3:14.2f} {cold / base_fit:11.1f}")
-    print(f"{'first curve point after Train, later run (digits)':52s} {ms(warm)} {'':11s} {'3 s':>8s} {warm / 3:14.2f} {warm / base_fit:11.1f}")
-    print(f"{'  first trained batch on the curves, first run':52s} {ms(cold_batch)} {'':11s} {'':8s} {cold_batch / 3:14.2f} {cold_batch / base_fit:11.1f}")
-    print(f"{'  first trained batch on the curves, later run':52s} {ms(warm_batch)} {'':11s} {'':8s} {warm_batch / 3:14.2f} {warm_batch / base_fit:11.1f}")
+    results = presses(rounds)
+    median = lambda mode, case, key: statistics.median(r[key] for r in results[mode, case])
+    for case, what in (("cold", "Train 3 s after display"), ("warm", "Train 3 s after a slider")):
+        first, before = median(True, case, "first"), median(False, case, "first")
+        worst = max(r["first"] for r in results[True, case])
+        print(f"{'first trained batch, ' + case + ' (' + what + ')':52s} {ms(first)} {ms(worst)} {'1 s':>8s} {first:14.2f} {first / base_fit:11.1f}")
+        print(f"{'  before (warm_start=False), ' + case:52s} {ms(before)} {'':11s} {'':8s} {before:14.2f} {before / base_fit:11.1f}")
+        print(f"{'  warm start / before, ' + case:52s} {first / before:8.2f}")
+    for case in ("cold", "warm"):
+        print(f"{'  first curve point (untrained loss), ' + case:52s} {ms(median(True, case, 'point'))} {'':11s} {'3 s':>8s} {median(True, case, 'point') / 3:14.2f}")
+    later, later_before = (statistics.median(r["later"] for c in ("cold", "warm") for r in results[mode, c]) for mode in (True, False))
+    print(f"{'  later batches (median gap), warm start':52s} {ms(later)}")
+    print(f"{'  later batches (median gap), before':52s} {ms(later_before)} {'':11s} {'':8s} {'':14s} {later / later_before:11.2f} (warm/before)")
+    print(f"{'  presses per case':52s} {rounds:8d}")
     print(f"{'  baseline: first batch of a plain Dense fit':52s} {ms(base_fit)}")
     print(f"load average (1 min) during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 

@@ -4,7 +4,9 @@
 
 # %% ../nbs/05_widgets.ipynb #8a691ffe
 from __future__ import annotations
-import functools, io, math, threading, time
+import atexit, functools, io, json, math, tempfile, threading, time, weakref, zipfile
+from collections import OrderedDict
+from pathlib import Path, PurePosixPath
 import numpy as np
 import ipywidgets as W
 import keras
@@ -13,12 +15,14 @@ from .architecture import BLOCKS, build_model, cost_summary, attention_scores, n
 from .architecture import estimate_costs, memory_estimate, check_memory
 from .data import Dataset, load_dataset, to_tfdata
 from .augment import image_augmenter, preview
-from .training import Run, train, resolve_loss, plot_schedule
+from .training import Run, train, resolve_loss, make_optimizer, plot_schedule
 
 # %% auto #0
-__all__ = ['config_readout', 'TrainingMonitor', 'CurvesPlot', 'plot_curves', 'initial_logs', 'plot_confusion',
-           'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation', 'Playground', 'schedule_explorer',
-           'augmentation_explorer', 'attention_explorer']
+__all__ = ['YOUR_DATA', 'MAX_UPLOAD_BYTES', 'MAX_UNPACKED_BYTES', 'MAX_UNPACKED_FILES', 'config_readout', 'TrainingMonitor',
+           'CurvesPlot', 'plot_curves', 'initial_logs', 'BuildBeforeTracing', 'warm_validation', 'warm_start',
+           'plot_confusion', 'plot_misclassified', 'plot_attention', 'augmenter', 'with_augmentation',
+           'own_data_configs', 'data_note', 'unpack_zip', 'Playground', 'schedule_explorer', 'augmentation_explorer',
+           'attention_explorer']
 
 # %% ../nbs/05_widgets.ipynb #f326bfda
 def _human(n: float, unit: str = "") -> str:
@@ -54,12 +58,14 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.on_update, self.interval, self.steps_per_epoch = on_update, interval, steps_per_epoch
         self.stop_event = stop_event or threading.Event()
         self.batches, self.history, self.epoch, self.stopped, self._last = [], {}, 0, False, -math.inf
+        self.batch_times = []  # perf_counter() at each batch end, for timing the start and the pace
 
     def on_epoch_begin(self, epoch, logs=None): self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
         steps = self.steps_per_epoch or self.params.get("steps") or batch + 1
         self.batches.append((self.epoch + (batch + 1) / steps, {k: float(v) for k, v in (logs or {}).items()}))
+        self.batch_times.append(time.perf_counter())
         if self.stop_event.is_set(): self.model.stop_training, self.stopped = True, True
         self._notify(force=False)
 
@@ -175,6 +181,65 @@ def initial_logs(model: keras.Model, split, batch_size: int, loss: str, classify
     else: logs["rmse"] = float(np.sqrt(np.mean((predicted[:, 0] - y) ** 2)))
     return logs
 
+# %% ../nbs/05_widgets.ipynb #c0a1f002
+def _compile_arguments(model_cfg: ModelConfig, cfg: TrainConfig, train_size: int) -> dict:
+    "The optimizer, loss and metrics `train` compiles a model with (a difference costs the warm start, not correctness)."
+    classify = model_cfg.task == "classification"
+    return dict(optimizer=make_optimizer(cfg, math.ceil(train_size / cfg.batch_size)), loss=resolve_loss(cfg, model_cfg.task, model_cfg.num_classes),
+                metrics=["accuracy"] if classify else [keras.metrics.RootMeanSquaredError(name="rmse")])
+
+def _compile_key(arguments: dict) -> str:
+    "Compile arguments as comparable text, the optimizer's name aside (Keras numbers them: adam, adam_1, ...)."
+    rest = dict(arguments); optimizer = rest.pop("optimizer")
+    config = {k: v for k, v in optimizer.get_config().items() if k != "name"}
+    return json.dumps([type(optimizer).__name__, config, keras.saving.serialize_keras_object(rest)], sort_keys=True, default=str)
+
+def _build_for_tracing(model: keras.Model, split, batch_size: int):
+    "Create the optimizer's and the metrics' variables now: created inside the first trace, they make TensorFlow trace the step twice."
+    if not model.optimizer.built: model.optimizer.build(model.trainable_variables)
+    x = split.x[:batch_size]
+    x = keras.ops.convert_to_tensor(x.astype(str)) if x.dtype.kind in "OUS" else x.astype("float32")
+    y = split.y[:batch_size].astype("int32" if split.y.dtype.kind in "iu" else "float32")
+    try: model._symbolic_build(data_batch=(x, y))  # Keras' own pre-build (private): without it the metrics are built in the trace
+    except Exception: pass  # an older or newer Keras: the step is then traced twice, nothing worse
+
+class BuildBeforeTracing(keras.callbacks.Callback):
+    "`_build_for_tracing` at the start of `fit`, after `train` compiled the model: a cold start with one trace instead of two."
+    def __init__(self, split, batch_size: int): super().__init__(); self.split, self.batch_size = split, batch_size
+    def on_train_begin(self, logs=None): _build_for_tracing(self.model, self.split, self.batch_size)
+
+def _one_batch(split, batch_size: int):
+    "An iterator over one batch with the element types of `to_tfdata(split, batch_size)` (so the traced step fits its batches), uncached."
+    import tensorflow as tf
+    x, y = split.x[:batch_size], split.y[:batch_size]
+    x = x.astype(str) if x.dtype.kind in "OUS" else x.astype("float32")
+    y = y.astype("int32") if y.dtype.kind in "iu" else y.astype("float32")
+    return iter(tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size))
+
+def warm_validation(model: keras.Model, splits, batch_size: int):
+    "Trace and run the validation step of a compiled model once; it changes only the metrics, which `fit` resets."
+    if len(splits.validation): model.make_test_function(); model.test_function(_one_batch(splits.validation, batch_size))
+    model.reset_metrics()
+
+def warm_start(model: keras.Model, model_cfg: ModelConfig, cfg: TrainConfig, splits, validation: bool = True) -> keras.Model:
+    "Compile `model` as `train` will, run its training (and `validation`) step once and put every variable back: `train(model, ...)` starts at full speed."
+    arguments = _compile_arguments(model_cfg, cfg, len(splits.train))
+    model.compile(**arguments)
+    _build_for_tracing(model, splits.train, cfg.batch_size)
+    variables = {id(v): v for v in model.variables + model.optimizer.variables + model.metrics_variables}.values()
+    saved = [(v, keras.ops.convert_to_numpy(v)) for v in variables]
+    model.make_train_function(); model.train_function(_one_batch(splits.train, cfg.batch_size))
+    for variable, value in saved: variable.assign(value)
+    if validation: warm_validation(model, splits, cfg.batch_size)
+    key = _compile_key(arguments)
+    def compile(*args, **kwargs):  # `train`'s compile, once: the same arguments keep the compiled steps
+        del model.compile
+        try: same = not args and _compile_key(kwargs) == key
+        except Exception: same = False
+        if not same: model.compile(*args, **kwargs)
+    model.compile = compile
+    return model
+
 # %% ../nbs/05_widgets.ipynb #d978c9eb
 def plot_confusion(y_true, y_pred, class_names, title: str = "confusion matrix (test split)"):
     "Confusion matrix of class indices; returns the Figure."
@@ -261,6 +326,7 @@ def with_augmentation(model: keras.Model, cfg: ModelConfig, augment) -> keras.Mo
     return augmented
 
 # %% ../nbs/05_widgets.ipynb #3289e92d
+YOUR_DATA = "your data"  # the dataset choice for a user's own data
 _MODEL_FIELDS = ("depth", "width", "heads", "key_dim", "rnn", "rnn_units", "dropout", "l2")
 _TRAIN_FIELDS = ("optimizer", "learning_rate", "schedule", "batch_size", "epochs")
 
@@ -273,7 +339,7 @@ def _controls() -> dict:
         return w
     slider = dict(continuous_update=False)
     return dict(
-        dataset=make(W.Dropdown, "dataset", options=list(PRESETS)),
+        dataset=make(W.Dropdown, "dataset", options=list(PRESETS) + [YOUR_DATA]),
         augment=make(W.Checkbox, "augment", "augmentation", value=False, indent=True),
         depth=make(W.IntSlider, "depth", min=1, max=6, **slider), width=make(W.IntSlider, "width", min=4, max=128, step=4, **slider),
         heads=make(W.IntSlider, "heads", min=1, max=8, **slider), key_dim=make(W.IntSlider, "key_dim", min=4, max=64, step=4, **slider),
@@ -287,11 +353,115 @@ def _controls() -> dict:
         batch_size=make(W.SelectionSlider, "batch_size", options=[8, 16, 32, 64, 128, 256], **slider),
         epochs=make(W.IntSlider, "epochs", min=1, max=300, **slider))
 
+# %% ../nbs/05_widgets.ipynb #c0a1f007
+MAX_UPLOAD_BYTES, MAX_UNPACKED_BYTES, MAX_UNPACKED_FILES = 8_000_000, 200_000_000, 20_000
+
+def own_data_configs(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
+    "The configuration `deepseek-nb train --dataset PATH` derives for a user's data with no flags."
+    train_cfg = preset("sentence_polarity")[1] if data.kind == "text" else TrainConfig()
+    split = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train if data.kind == "text" else None
+    return data.model_config(train_split=split), train_cfg
+
+def data_note(data: Dataset, model_cfg: ModelConfig) -> str:
+    "The data summary and, for texts, how many are cut: what the command line prints before training."
+    cut = data.truncation(model_cfg) if data.kind == "text" else ""
+    return f"{data.summary(model_cfg)}" + (f"\nnote: {cut}" if cut else "")
+
+def _first_line(error: Exception) -> str: return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+# %% ../nbs/05_widgets.ipynb #c0a1f008
+def _check_members(zip_file: zipfile.ZipFile, name: str, max_bytes: int, max_files: int) -> list:
+    "The members to unpack, or a ValueError naming the first that leaves the folder, or the size or count over its cap."
+    members = [m for m in zip_file.infolist() if not m.filename.startswith("__MACOSX/") and not PurePosixPath(m.filename).name.startswith("._")]
+    for m in members:
+        path, mode = PurePosixPath(m.filename), m.external_attr >> 16
+        if path.is_absolute() or ".." in path.parts or "\\" in m.filename or ":" in m.filename or (mode & 0o170000) == 0o120000:
+            raise ValueError(f"{name}: the member {m.filename!r} would leave the zip's folder; refused, nothing was written")
+    files = [m for m in members if not m.is_dir()]
+    total = sum(m.file_size for m in files)
+    if total > max_bytes: raise ValueError(f"{name} unpacks to {_human(total, 'B')}, over the {_human(max_bytes, 'B')} limit; nothing was written")
+    if len(files) > max_files: raise ValueError(f"{name} holds {len(files):,} files, over the {max_files:,} limit; nothing was written")
+    return files
+
+def unpack_zip(content: bytes, folder, name: str = "the zip", max_bytes: int = MAX_UNPACKED_BYTES, max_files: int = MAX_UNPACKED_FILES) -> Path:
+    "Unpack a zip of class folders into `folder` after `_check_members`, counting bytes as they come; return the data folder."
+    folder = Path(folder)
+    try: zip_file = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile: raise ValueError(f"{name} is not a readable zip file") from None
+    with zip_file:
+        files, written = _check_members(zip_file, name, max_bytes, max_files), 0
+        for m in files:
+            target = folder / m.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zip_file.open(m) as source, open(target, "wb") as out:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes: raise ValueError(f"{name} unpacks to more than its headers say (over {_human(max_bytes, 'B')}); stopped")
+                    out.write(chunk)
+    entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
+    return entries[0] if len(entries) == 1 and (entries[0].is_dir() or entries[0].suffix.lower() == ".csv") else folder
+
+# %% ../nbs/05_widgets.ipynb #c0a1f00a
+class _PlaygroundData:
+    "Your own data: a path box, an upload, the loader's message (part of `Playground`)."
+    def load(self, path, label: str | None = None) -> Dataset | None:
+        "Load a CSV, `.npz` or folder of class folders with the command line's loader and defaults, and choose it; on a bad file show the loader's one-line message and return None."
+        self.data_message.value = "loading…"
+        try: self._choose(load_dataset(str(path)), label or str(path))
+        except Exception as e:  # the loader's own message, in the page
+            self.data_message.value = f'<span class="dsnb-error">{_escape(_first_line(e))}</span>'
+            return None
+        return self._own[0]
+
+    def _choose(self, data: Dataset, label: str):
+        self._own = (data, own_data_configs(data))
+        self.data_message.value = f"loaded {_escape(label)}"
+        if self.dataset.value == YOUR_DATA: self.reset()
+        else: self.dataset.value = YOUR_DATA  # its observer resets
+
+    def _load_path(self):
+        path = self.data_path.value.strip()
+        if path: self.load(Path(path).expanduser())
+        else: self.data_message.value = '<span class="dsnb-error">Type the path of a CSV, an .npz or a folder of class folders</span>'
+
+    def _on_upload(self, change):
+        if not change["new"]: return
+        upload = change["new"][0]
+        name = Path(upload["name"]).name
+        try: path = self._save_upload(name, upload["content"], upload["size"])
+        except ValueError as e:
+            self.data_message.value = f'<span class="dsnb-error">{_escape(_first_line(e))}</span>'; return
+        finally: self.upload.value = ()
+        self.load(path, label=name)
+
+    def _save_upload(self, name: str, content, size: int) -> Path:
+        "Write an uploaded CSV, or unpack an uploaded zip, into this Playground's temporary folder; return the path to load."
+        if size > MAX_UPLOAD_BYTES:
+            raise ValueError(f"{name} is {_human(size, 'B')}; an upload takes at most {_human(MAX_UPLOAD_BYTES, 'B')}: type its path in the box instead")
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".csv", ".zip"): raise ValueError(f"{name}: upload a .csv file or a .zip of class folders (for an .npz or a folder, type its path)")
+        if self._uploads is None: self._uploads = tempfile.TemporaryDirectory(prefix="deepseek-nb-uploads-")
+        folder = Path(self._uploads.name) / str(len(list(Path(self._uploads.name).iterdir())) + 1)
+        if suffix == ".zip": return unpack_zip(bytes(content), folder / Path(name).stem, name)
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(bytes(content))
+        return folder / name
+
 # %% ../nbs/05_widgets.ipynb #fda6b416
 class _PlaygroundConfig:
     "Controls -> configurations and readout (part of `Playground`)."
+    def _data(self) -> Dataset | None:
+        "The data set chosen: a bundled one, or the user's (None until one is loaded)."
+        if self.dataset.value != YOUR_DATA: return _dataset(self.dataset.value)
+        return self._own[0] if self._own else None
+
+    def _defaults(self) -> tuple[ModelConfig, TrainConfig]:
+        "The preset of a bundled set, or what the command line derives for the user's data."
+        return self._own[1] if self.dataset.value == YOUR_DATA else preset(self.dataset.value)
+
     def _fields(self) -> tuple[dict, dict]:
-        model, training = (c.to_dict() for c in preset(self.dataset.value))
+        if self._data() is None: raise ValueError("Choose your data first: type a path and press Load, or upload a CSV or a zip of class folders")
+        model, training = (c.to_dict() for c in self._defaults())
         model.update({f: self.controls[f].value for f in _MODEL_FIELDS})
         training.update({f: self.controls[f].value for f in _TRAIN_FIELDS})
         return model, training
@@ -304,20 +474,27 @@ class _PlaygroundConfig:
     def _update_readout(self, change=None):
         if self._holding: return
         started = time.perf_counter()
-        self.readout.value, self._valid = config_readout(*self._fields())
+        if self._data() is None: self.readout.value, self._valid = '<i>Load your data (left) to see what the model costs.</i>', False
+        else: self.readout.value, self._valid = config_readout(*self._fields())
         self.readout_seconds = time.perf_counter() - started
         self._set_controls()
+        self._request_warm()
 
     def reset(self):
-        "Put the dataset's preset values back in the controls."
-        model, training = preset(self.dataset.value)
-        self._holding = True
-        try:
-            for f in _MODEL_FIELDS: self.controls[f].value = getattr(model, f)
-            for f in _TRAIN_FIELDS: self.controls[f].value = getattr(training, f)
-            self._augment_possible = model.input_kind == "image"
-            if not self._augment_possible: self.augment.value = False
-        finally: self._holding = False
+        "Put the dataset's preset values (for your data: the derived ones) back in the controls, and show its summary."
+        data = self._data()
+        self.own_data.layout.display = None if self.dataset.value == YOUR_DATA else "none"
+        if data is not None:
+            model, training = self._defaults()
+            self._holding = True
+            try:
+                for f in _MODEL_FIELDS: self.controls[f].value = getattr(model, f)
+                for f in _TRAIN_FIELDS: self.controls[f].value = getattr(training, f)
+                self._augment_possible = model.input_kind == "image"
+                if not self._augment_possible: self.augment.value = False
+            finally: self._holding = False
+            self.data_summary.value = _escape(data_note(data, model)).replace("\n", "<br>")
+        else: self.data_summary.value = ""
         self._update_readout()
 
 # %% ../nbs/05_widgets.ipynb #7d08d654
@@ -333,8 +510,9 @@ class _PlaygroundTraining:
             model_cfg, train_cfg = self.model_config, self.train_config  # raises the validation message
             check_memory(model_cfg, train_cfg.batch_size, train_cfg.optimizer)
             self._stop.clear()
-            self.monitor, self.finished_at = None, None
-            self._running = dict(dataset=self.dataset.value, settings=_settings(model_cfg, train_cfg, self.augment.value))
+            self.monitor, self.finished_at, data, augment = None, None, self._data(), self.augment.value
+            self._running = dict(dataset=data.name, data=data, settings=_settings(model_cfg, train_cfg, augment),
+                                 key=_warm_key(data, model_cfg, train_cfg, augment))
             self._thread = threading.Thread(target=self._work_then_release, args=(model_cfg, train_cfg), daemon=True)
             self._set_controls(busy=True); self._thread.start()
         except BaseException:
@@ -349,25 +527,27 @@ class _PlaygroundTraining:
 
     def _work_then_release(self, model_cfg, train_cfg):
         try: self._work(model_cfg, train_cfg)
-        finally: self._set_controls(busy=False); self._busy.release()
+        finally: self._set_controls(busy=False); self._busy.release(); self._request_warm(now=True)  # a run consumes its model: prepare the next
 
     def _work(self, model_cfg, train_cfg):
         try:
-            self._started, augment = time.perf_counter(), self._running["settings"]["augment"]
-            self.status.value = "building the model…"
-            data = _dataset(self._running["dataset"])
-            splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)
-            model = build_model(model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed)
-            model = with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed)) if augment else model
-            model._deepseek_config = model_cfg
+            self._started, augment, data = time.perf_counter(), self._running["settings"]["augment"], self._running["data"]
+            self.status.value = "preparing the model…"
+            warm = self._take_warm(self._running["key"]) if self.warm_start else None
+            if warm is None:
+                splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)
+                model = _build(model_cfg, train_cfg, splits, augment)
+                classify = model_cfg.task == "classification"
+                logs = initial_logs(model, splits.train, train_cfg.batch_size, resolve_loss(train_cfg, model_cfg.task), classify)
+            else: model, splits, logs = warm["model"], warm["splits"], warm["logs"]
             steps = math.ceil(len(splits.train) / train_cfg.batch_size)
             self.progress.max, self.progress.value = train_cfg.epochs * steps, 0
             self.monitor = TrainingMonitor(self._on_progress, self.redraw_interval, steps, self._stop)
-            classify = model_cfg.task == "classification"
-            self.monitor.batches.append((0.0, initial_logs(model, splits.train, train_cfg.batch_size, resolve_loss(train_cfg, model_cfg.task), classify)))
+            self.monitor.batches.append((0.0, logs))
             self._on_progress(self.monitor)  # the first point, while TensorFlow compiles the training step
-            self.status.value = "compiling the training step…"
-            run = train(model, data, train_cfg, callbacks=[self.monitor], splits=splits)
+            self.status.value = "training…" if warm else "compiling the training step…"
+            before = [BuildBeforeTracing(splits.train, train_cfg.batch_size)] if self.warm_start and warm is None else []
+            run = train(model, data, train_cfg, callbacks=before + [self.monitor], splits=splits)
             run.interrupted = run.metrics["interrupted"] = run.interrupted or self.monitor.stopped
             self._finish(run, splits)
         except Exception as e:
@@ -382,6 +562,86 @@ class _PlaygroundTraining:
         self.curves.value = png
         epochs = self.progress.max // max(1, monitor.steps_per_epoch)
         self.status.value = f"training: epoch {min(monitor.epoch + 1, epochs)} / {epochs}"
+
+# %% ../nbs/05_widgets.ipynb #c0a1f00c
+class _PlaygroundWarmup:
+    "Prepare the current configuration in the background once it settles (part of `Playground`)."
+    def _warm_request(self):
+        try: return (self._data(), self.model_config, self.train_config, bool(self.augment.value))
+        except (ValueError, TypeError): return None
+
+    def _request_warm(self, now: bool = False):
+        "Ask the background worker for the current configuration (after `settle` s, or `now`); the newest request wins."
+        if not self.warm_start or not self._valid or (request := self._warm_request()) is None: return
+        with self._warm_cv:
+            self._wanted, self._wanted_at = request, time.monotonic() - (self.settle if now else 0.0)
+            if self._warmer is None: self._warmer = threading.Thread(target=self._warm_loop, daemon=True); self._warmer.start()
+            self._warm_cv.notify_all()
+
+    def _next_request(self):
+        "Wait (holding the condition) for a request that has been still for `settle` s while nothing trains; None after a minute idle."
+        while True:
+            if self._wanted is None or self.training:
+                if not self._warm_cv.wait(60) and self._wanted is None: return None
+                continue
+            wait = self._wanted_at + self.settle - time.monotonic()
+            if wait <= 0: request, self._wanted = self._wanted, None; return request
+            self._warm_cv.wait(wait)
+
+    def _warm_loop(self):
+        while True:
+            with self._warm_cv:
+                request = self._next_request()
+                if request is None: self._warmer = None; return  # idle: the thread ends, the next request starts one
+                key = _warm_key(*request)
+                if key in self._warm: self._warm.move_to_end(key); continue
+                self._warming = key
+            try: entry = self._prepare(*request, key=key)
+            except Exception: entry = None  # the run shows the error when it builds the model itself
+            with self._warm_cv:
+                if entry is not None:
+                    self._warm[key] = entry
+                    while len(self._warm) > self.keep_warm: self._warm.popitem(last=False)
+                self._warming = None
+                self._warm_cv.notify_all()
+
+    def _prepare(self, data, model_cfg, train_cfg, augment, key=None) -> dict | None:
+        "Build, measure the untrained point and warm-start one configuration; None when a run for other settings started meanwhile."
+        other_run = lambda: key is not None and self.training and self._running.get("key") != key  # then give up: it waits for us
+        splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)
+        if other_run(): return None
+        model = _build(model_cfg, train_cfg, splits, augment)
+        logs = initial_logs(model, splits.train, train_cfg.batch_size, resolve_loss(train_cfg, model_cfg.task), model_cfg.task == "classification")
+        if other_run(): return None
+        warm_start(model, model_cfg, train_cfg, splits, validation=False)
+        if not (self.training and self._running.get("key") == key): warm_validation(model, splits, train_cfg.batch_size)  # unless a run waits
+        return dict(model=model, splits=splits, logs=logs, data=data)
+
+    def _take_warm(self, key) -> dict | None:
+        "The prepared model for `key`, or None; waits for a preparation under way (one for other settings gives up at its next step)."
+        with self._warm_cv:  # one model built at a time: Keras' global seed and TensorFlow's caches are shared by all threads
+            if self._wanted is not None and _warm_key(*self._wanted) == key: self._wanted = None  # this run builds it
+            self._warm_cv.wait_for(lambda: self._warming is None)
+            return self._warm.pop(key, None)
+
+_PLAYGROUNDS = weakref.WeakSet()  # for the exit handler
+
+@atexit.register
+def _finish_warm_ups(timeout: float = 30.0):
+    "At exit, let a warm-up that is tracing finish (a thread killed inside TensorFlow aborts the process) and start no other."
+    for pg in list(_PLAYGROUNDS):
+        with pg._warm_cv:
+            pg.warm_start, pg._wanted = False, None
+            pg._warm_cv.wait_for(lambda: pg._warming is None, timeout)
+
+def _warm_key(data, model_cfg, train_cfg, augment) -> tuple: return (id(data), model_cfg, train_cfg, augment)
+
+def _build(model_cfg: ModelConfig, train_cfg: TrainConfig, splits, augment: bool) -> keras.Model:
+    "The Playground's model: `build_model` adapted to the training split, with augmentation in front if asked."
+    model = build_model(model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed)
+    model = with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed)) if augment else model
+    model._deepseek_config = model_cfg
+    return model
 
 # %% ../nbs/05_widgets.ipynb #fae1a8d6
 def _settings(m: ModelConfig, t: TrainConfig, augment: bool) -> dict:
@@ -413,7 +673,7 @@ class _PlaygroundResults:
     def _earlier(self, before: int | None = None):
         "(label, history) of the last `overlay` runs on the running dataset, before run number `before`."
         records = list(enumerate(self._records, 1))[:before and before - 1]
-        same = [(i, r) for i, r in records if r["run"].dataset == self._running["dataset"]]
+        same = [(i, r) for i, r in records if r["data"] is self._running["data"]]
         return [("val " + _label(i, r["settings"]), r["run"].history) for i, r in same[-self.overlay:]] if self.overlay_runs.value else []
 
     def _title(self, number: int | None = None) -> str:
@@ -423,14 +683,14 @@ class _PlaygroundResults:
 class _PlaygroundAnalysis:
     "What happens when a run ends (part of `Playground`)."
     def _finish(self, run: Run, splits):
-        self._records.append(dict(run=run, settings=self._running["settings"], test=splits.test))
+        self._records.append(dict(run=run, settings=self._running["settings"], test=splits.test, data=self._running["data"]))
         n = len(self._records)
         self.curves.value = self.curves_plot.update(run.history, self.monitor.batches, self._earlier(before=n), self._title(n)).png()
         self.history_table.value = self._table_html()
         self.finished_at, m, what = time.perf_counter(), run.metrics, "stopped" if run.interrupted else "done"
         score = f"test accuracy {m['test_accuracy']:.1%}" if "test_accuracy" in m else f"test RMSE {m.get('test_rmse', math.nan):.3g}"
         self.status.value = f'<span class="dsnb-{what}">{what}</span>: {m["epochs_run"]} epochs in {m["train_seconds"]:.1f} s, {score}'
-        self._analyse(run, splits.test)
+        self._analyse(run, splits.test, self._running["data"])
 
     def _table_html(self) -> str:
         "The run history, newest first, compact enough for the page (`table()` has every column)."
@@ -447,8 +707,8 @@ class _PlaygroundAnalysis:
         head = "".join(f"<th>{h}</th>" for h in ("run", "dataset", "settings", "params", "epochs", "best val loss", "test", "seconds", "status"))
         return f'<table class="dsnb-runs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
-    def _analyse(self, run: Run, test):
-        data, model = _dataset(run.dataset), run.model
+    def _analyse(self, run: Run, test, data: Dataset):
+        model = run.model
         x = test.x.astype(str) if test.x.dtype.kind in "OUS" else test.x.astype("float32")
         predicted = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + 512], training=False)) for i in range(0, len(x), 512)])
         if data.task == "classification":
@@ -462,7 +722,7 @@ class _PlaygroundAnalysis:
     def _show_attention(self, change=None):
         if not self._records or not self._records[-1]["run"].model_config.attention: return
         record, i = self._records[-1], self.sample.value
-        data, test = _dataset(record["run"].dataset), record["test"]
+        data, test = record["data"], record["test"]
         label = data.class_names[test.y[i]] if data.class_names else f"{test.y[i]:.3g}"
         fig = plot_attention(record["run"].model, test.x[i], f"test sample {i}, label {label}", data.kind)
         self.attention.value = figure_png(fig, dpi=72)
@@ -479,6 +739,7 @@ _CSS = """<style>
 .dsnb-costs th:first-child, .dsnb-costs td:first-child {text-align: left}
 .dsnb-costs tr.total td {font-weight: bold; border-top: 1px solid #999}
 .dsnb-memory {font-size: 12px; color: #444}
+.dsnb-data-summary, .dsnb-data-message {font-size: 12px; color: #444; margin-left: 8px; max-width: 320px; line-height: 1.35}
 .dsnb-error {color: #b00020; background: #fdecee; padding: 4px 8px; border-radius: 4px; display: inline-block}
 .dsnb-done {color: #1b7a2f; font-weight: bold} .dsnb-stopped {color: #b26a00; font-weight: bold}
 .dsnb-runs {border-collapse: collapse; font-size: 11px} .dsnb-runs th, .dsnb-runs td {padding: 2px 6px !important; line-height: 1.3; text-align: right}
@@ -486,19 +747,26 @@ _CSS = """<style>
 .dsnb-runs tbody tr:nth-child(odd) {background: #f5f7fa}
 </style>"""
 
-class Playground(_PlaygroundConfig, _PlaygroundTraining, _PlaygroundResults, _PlaygroundAnalysis):
+class Playground(_PlaygroundConfig, _PlaygroundData, _PlaygroundTraining, _PlaygroundWarmup, _PlaygroundResults, _PlaygroundAnalysis):
     "Controls for a model and its training, an instant cost readout, and training with live curves beside the kernel."
-    def __init__(self, dataset: str = "digits", redraw_interval: float = 0.3, overlay: int = 4):
+    def __init__(self, dataset: str = "digits", redraw_interval: float = 0.3, overlay: int = 4, warm_start: bool = True,
+                 settle: float = 0.3, keep_warm: int = 3):
+        "`dataset`: a bundled set's name, or the path of your own data (a CSV, an `.npz`, a folder of class folders)."
         self.redraw_interval, self.overlay, self._records, self.redraws = redraw_interval, overlay, [], []
         self._thread, self._stop, self._holding, self._valid, self.monitor = None, threading.Event(), False, True, None
-        self._busy, self._augment_possible = threading.Lock(), True
+        self._busy, self._augment_possible, self._own, self._uploads, self._running = threading.Lock(), True, None, None, {}
+        self.warm_start, self.settle, self.keep_warm = warm_start, settle, keep_warm
+        self._warm_cv, self._warm, self._warmer, self._warming, self._wanted = threading.Condition(), OrderedDict(), None, None, None
         self.controls = _controls()
         for name, widget in self.controls.items(): setattr(self, name, widget)
         self._make_outputs()
-        self.dataset.value = dataset
+        if dataset in PRESETS: self.dataset.value = dataset
+        else: self._choose(load_dataset(str(dataset)), str(dataset))  # a bad path raises the loader's error here
         self.reset()
         self.dataset.observe(lambda change: self.reset(), "value")
-        for name in _MODEL_FIELDS + _TRAIN_FIELDS: self.controls[name].observe(self._update_readout, "value")
+        for name in _MODEL_FIELDS + _TRAIN_FIELDS + ("augment",): self.controls[name].observe(self._update_readout, "value")
+        _PLAYGROUNDS.add(self)
+        self._request_warm(now=True)  # the preset, prepared while the learner reads the page
         self.widget = self._layout()
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
@@ -508,6 +776,7 @@ class Playground(_PlaygroundConfig, _PlaygroundTraining, _PlaygroundResults, _Pl
         busy = self.training if busy is None else busy
         self.train_button.disabled, self.stop_button.disabled, self.reset_button.disabled = busy or not self._valid, not busy, busy
         for name in ("dataset",) + _MODEL_FIELDS: self.controls[name].disabled = busy
+        self.data_path.disabled = self.load_button.disabled = self.upload.disabled = busy
         self.augment.disabled = busy or not self._augment_possible
 
 # %% ../nbs/05_widgets.ipynb #d2a242d8
@@ -535,10 +804,21 @@ def _make_outputs(self):
     self.curves.value = self.curves_plot.png()
     self.sample = W.IntSlider(description="test sample", min=0, max=0, continuous_update=False, layout=W.Layout(width="360px"))
     self.sample.observe(self._show_attention, "value")
+    self.data_summary, self.data_message = W.HTML(), W.HTML()
+    self.data_path = W.Text(placeholder="path: .csv, .npz, folder of class folders", layout=W.Layout(width="236px"))
+    self.load_button = _button("Load", "", "folder-open", self._load_path, "load")
+    self.load_button.layout.width = "80px"
+    self.upload = W.FileUpload(accept=".csv,.zip", multiple=False, description=f"Upload .csv / .zip (≤ {_human(MAX_UPLOAD_BYTES, 'B')})",
+                               layout=W.Layout(width="316px"))
+    self.upload.observe(self._on_upload, "value")
+    self.own_data = W.VBox([W.HBox([self.data_path, self.load_button]), self.upload, self.data_message])
+    for w, name in ((self.data_summary, "data-summary"), (self.data_message, "data-message"), (self.data_path, "data-path"),
+                    (self.upload, "upload"), (self.own_data, "own-data")): w.add_class(f"dsnb-{name}")
 
 def _layout(self) -> W.Box:
     group = lambda title, names: [W.HTML(f"<h4>{title}</h4>")] + [self.controls[n] for n in names]
-    left = W.VBox(group("Data", ["dataset", "augment"]) + group("Model", _MODEL_FIELDS) + group("Training", _TRAIN_FIELDS),
+    data = [W.HTML("<h4>Data</h4>"), self.dataset, self.own_data, self.data_summary, self.augment]
+    left = W.VBox(data + group("Model", _MODEL_FIELDS) + group("Training", _TRAIN_FIELDS),
                   layout=W.Layout(min_width="330px"))
     buttons = W.HBox([self.train_button, self.stop_button, self.reset_button, self.overlay_runs])
     tabs = W.Tab([self.history_table, self.confusion, W.VBox([self.sample, self.attention]), self.mistakes],
