@@ -111,7 +111,7 @@ def decision_head(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
         return keras.Model(inputs, layers.Dense(cfg.outputs, activation=activation, dtype="float32", name="output")(x), name="head")
     tokens = keras.Input(shape=(cfg.sequence_length,), dtype="int64", name="tokens_in")
     deep = layers.Dense(cfg.outputs, dtype="float32", name="deep")(x)
-    wide = NGramBag(cfg.vocab_size, cfg.wide_ngrams, cfg.wide_buckets, cfg.outputs, dtype="float32", name="wide")(tokens)
+    wide = NGramBag(cfg.vocab_size, cfg.wide_ngrams, cfg.wide_buckets, cfg.outputs, _regularizer(cfg), dtype="float32", name="wide")(tokens)
     outputs = layers.Activation(activation or "linear", dtype="float32", name="output")(layers.Add(name="wide_and_deep")([deep, wide]))
     return keras.Model([inputs, tokens], outputs, name="head")
 
@@ -119,13 +119,14 @@ def decision_head(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
 @keras.saving.register_keras_serializable(package="deepseek_nb")
 class NGramBag(layers.Layer):
     "A linear model on the word 1- to `ngrams`-grams of token ids: the sum of one learnt row per n-gram (n >= 2 hashed into `buckets` rows)."
-    def __init__(self, vocab_size: int, ngrams: int, buckets: int, units: int, **kwargs):
+    def __init__(self, vocab_size: int, ngrams: int, buckets: int, units: int, kernel_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size, self.ngrams, self.buckets, self.units = vocab_size, ngrams, buckets, units
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(shape=(self.vocab_size + (self.buckets if self.ngrams > 1 else 0), self.units),
-                                      initializer="zeros", name="kernel")
+                                      initializer="zeros", regularizer=self.kernel_regularizer, name="kernel")
 
     def ngram_ids(self, tokens):
         "The row of every n-gram of `tokens` (batch, steps): the id itself for words, vocab_size + hash for longer ones; 0 where padding."
@@ -146,7 +147,10 @@ class NGramBag(layers.Layer):
         return keras.ops.sum(rows * keras.ops.cast(ids > 0, rows.dtype)[..., None], axis=1)
 
     def compute_output_shape(self, input_shape): return (input_shape[0], self.units)
-    def get_config(self): return {**super().get_config(), "vocab_size": self.vocab_size, "ngrams": self.ngrams, "buckets": self.buckets, "units": self.units}
+    def get_config(self):
+        regularizer = self.kernel_regularizer and keras.regularizers.serialize(self.kernel_regularizer)
+        return {**super().get_config(), "vocab_size": self.vocab_size, "ngrams": self.ngrams, "buckets": self.buckets, "units": self.units,
+                "kernel_regularizer": regularizer}
 
 
 # %% ../nbs/01_architecture.ipynb #3c5aac37
