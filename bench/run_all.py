@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [  # (script, what it measures)
     ("accuracy.py", "Test accuracy per bundled data set against the published anchors and simple baselines"),
+    ("own_text.py", "A user's CSV of long documents from the CLI with no flags, against naive Bayes"),
     ("live_curves.py", "LiveCurves overhead against a bare model.fit"),
     ("run_folder.py", "Run-folder overhead against the same work in plain Keras"),
     ("compress.py", "Pruning, quantisation and TFLite: size, latency, accuracy"),

@@ -880,7 +880,7 @@ def _history_from_csv(path: Path) -> dict:
 def _load(cls, folder) -> Run:
     "The run saved in `folder` (any format version this toolkit wrote)."
     folder = Path(folder)
-    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder: give a run folder written by `deepseek-nb train`")
+    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a run folder: no such folder (`deepseek-nb train` writes run folders, under runs/ by default)")
     config = _read_config(folder / "config.json")
     _local_source(config, folder / "config.json")
     model = _load_model(folder / "model.keras")

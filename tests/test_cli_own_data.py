@@ -54,7 +54,7 @@ def test_image_folder_train_evaluate_predict(tmp_path):
     one = cli("predict", "--run", run, "--input", letters / "new" / "620.png", "--out", tmp_path / "one.csv", cwd=tmp_path)
     assert one.returncode == 0 and len(list(csv.DictReader((tmp_path / "one.csv").open()))) == 1
     assert_usage_error(cli("predict", "--run", run, "--input", letters / "new", "--out", tmp_path / "one.csv", cwd=tmp_path), "never replaces a file")
-    assert_usage_error(cli("evaluate", "--run", tmp_path / "nowhere", "--dataset", letters / "test", cwd=tmp_path), "is not a folder")
+    assert_usage_error(cli("evaluate", "--run", tmp_path / "nowhere", "--dataset", letters / "test", cwd=tmp_path), "is not a run folder: no such folder")
 
 def _reviews(path: Path, rows, text="text"):
     with path.open("w", newline="") as f:
