@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, contextlib, errno, json, os, sys, tempfile, traceback, warnings
+import argparse, errno, json, sys, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
 from .runs import BadInput, RunFailed, Target, interrupted_run, new_run_folder, run_name
@@ -265,21 +265,10 @@ def cmd_predict(args) -> int:
 
 # %% ../nbs/06_cli.ipynb #99c2b3f8
 def _import_tensorflow(verbose: bool = False):
-    "Import TensorFlow and find its devices with its start-up log lines (absl, oneDNN, CUDA) kept off the terminal unless `verbose`."
-    if verbose or "tensorflow" in sys.modules: import tensorflow; return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3"); os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    with tempfile.TemporaryFile("w+") as log, _stderr_to(log):
-        try:
-            import tensorflow as tf, absl.logging
-            absl.logging.set_verbosity(absl.logging.ERROR); tf.config.list_physical_devices()
-        except BaseException: log.seek(0); sys.stderr.write(log.read()); raise  # a failed import shows what it said
-
-@contextlib.contextmanager
-def _stderr_to(file):
-    "Point file descriptor 2 (where TensorFlow's C++ code writes) at `file` for the duration."
-    sys.stderr.flush(); saved = os.dup(2); os.dup2(file.fileno(), 2)
-    try: yield
-    finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
+    "Import TensorFlow now: quietly (see `deepseek_nb.quiet`), or with all its log lines when `verbose`."
+    from deepseek_nb import quiet
+    if verbose: quiet.uninstall()
+    import tensorflow
 
 # %% ../nbs/06_cli.ipynb #92a8430b
 def _raised_by_toolkit(e: BaseException) -> bool:

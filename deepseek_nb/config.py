@@ -5,7 +5,6 @@
 # %% ../nbs/00_config.ipynb #9048f551
 from __future__ import annotations
 import dataclasses, json, math, os
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of notebooks and the CLI
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 

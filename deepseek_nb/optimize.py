@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_optimize.ipynb #2428e854
 from __future__ import annotations
-import gzip, json, math, os, tempfile, time, warnings
+import gzip, json, math, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -12,7 +12,7 @@ import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig, TFLITE_MODES
 from .architecture import build_model, new_figure, BLOCKS
-from .data import Dataset, Split, Splits, to_tfdata, load_dataset, BUNDLED, KERAS_DATASETS
+from .data import Dataset, Split, Splits, to_tfdata, load_dataset
 from .training import train, make_optimizer, resolve_loss
 from .runs import BadInput, write_atomic, check_target, marker, staged_folder
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_training.ipynb #145ef488
 from __future__ import annotations
-import csv, io, json, math, os, shutil, time, warnings
+import csv, io, json, math, shutil, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np

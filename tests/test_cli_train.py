@@ -19,6 +19,8 @@ def test_default_train_reaches_97_percent_on_digits(tmp_path):
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"run folder: runs/digits" in result.stdout
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits"]  # no staging, lock or backup left beside it
+    noise = [l for l in result.stderr.splitlines() if any(w in l for w in ("I0000", "W0000", "E0000", "absl", "cuda", "oneDNN", "cpu_feature_guard"))]
+    assert not noise, noise  # a quiet start: no TensorFlow log lines on the terminal
     assert len((run / "history.csv").read_text().splitlines()) == metrics["epochs_run"] + 1
 
 def test_run_folder_is_not_overwritten_without_force(tmp_path):
