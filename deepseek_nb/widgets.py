@@ -404,25 +404,25 @@ def unpack_zip(content: bytes, folder, name: str = "the zip", max_bytes: int = M
 # %% ../nbs/05_widgets.ipynb #c0a1f00a
 class _PlaygroundData:
     "Your own data: a path box, an upload, the loader's message (part of `Playground`)."
-    def load(self, path, label: str | None = None) -> Dataset | None:
-        "Load a CSV, `.npz` or folder of class folders with the command line's loader and defaults, and choose it; on a bad file show the loader's one-line message and return None."
+    def load(self, path, label: str | None = None, **options) -> Dataset | None:
+        "Load a CSV, `.npz` or folder of class folders with the command line's loader (`options`: its `text_column`, `label_column`, `image_size`, ...) and defaults, and choose it; on a bad file show the loader's one-line message and return None."
         self.data_message.value = "loading…"
-        try: self._choose(load_dataset(str(path)), label or str(path))
+        try: self._choose(load_dataset(str(path), **options), label or Path(str(path)).name)
         except Exception as e:  # the loader's own message, in the page
-            self.data_message.value = f'<span class="dsnb-error">{_escape(_first_line(e))}</span>'
+            self.data_message.value = f'<div class="dsnb-note"><span class="dsnb-error">{_escape(_first_line(e))}</span></div>'
             return None
         return self._own[0]
 
     def _choose(self, data: Dataset, label: str):
         self._own = (data, own_data_configs(data))
-        self.data_message.value = f"loaded {_escape(label)}"
+        self.data_message.value = f'<div class="dsnb-note">loaded {_escape(label)}</div>'
         if self.dataset.value == YOUR_DATA: self.reset()
         else: self.dataset.value = YOUR_DATA  # its observer resets
 
     def _load_path(self):
         path = self.data_path.value.strip()
         if path: self.load(Path(path).expanduser())
-        else: self.data_message.value = '<span class="dsnb-error">Type the path of a CSV, an .npz or a folder of class folders</span>'
+        else: self.data_message.value = '<div class="dsnb-note"><span class="dsnb-error">Type the path of a CSV, an .npz or a folder of class folders</span></div>'
 
     def _on_upload(self, change):
         if not change["new"]: return
@@ -430,7 +430,7 @@ class _PlaygroundData:
         name = Path(upload["name"]).name
         try: path = self._save_upload(name, upload["content"], upload["size"])
         except ValueError as e:
-            self.data_message.value = f'<span class="dsnb-error">{_escape(_first_line(e))}</span>'; return
+            self.data_message.value = f'<div class="dsnb-note"><span class="dsnb-error">{_escape(_first_line(e))}</span></div>'; return
         finally: self.upload.value = ()
         self.load(path, label=name)
 
@@ -493,7 +493,7 @@ class _PlaygroundConfig:
                 self._augment_possible = model.input_kind == "image"
                 if not self._augment_possible: self.augment.value = False
             finally: self._holding = False
-            self.data_summary.value = _escape(data_note(data, model)).replace("\n", "<br>")
+            self.data_summary.value = '<div class="dsnb-note">' + _escape(data_note(data, model)).replace("\n", "<br>") + "</div>"
         else: self.data_summary.value = ""
         self._update_readout()
 
@@ -596,8 +596,10 @@ class _PlaygroundWarmup:
                 key = _warm_key(*request)
                 if key in self._warm: self._warm.move_to_end(key); continue
                 self._warming = key
+            started = time.perf_counter()
             try: entry = self._prepare(*request, key=key)
             except Exception: entry = None  # the run shows the error when it builds the model itself
+            self.warm_ups.append(dict(seconds=time.perf_counter() - started, done=entry is not None))
             with self._warm_cv:
                 if entry is not None:
                     self._warm[key] = entry
@@ -739,7 +741,7 @@ _CSS = """<style>
 .dsnb-costs th:first-child, .dsnb-costs td:first-child {text-align: left}
 .dsnb-costs tr.total td {font-weight: bold; border-top: 1px solid #999}
 .dsnb-memory {font-size: 12px; color: #444}
-.dsnb-data-summary, .dsnb-data-message {font-size: 12px; color: #444; margin-left: 8px; max-width: 320px; line-height: 1.35}
+.dsnb-note {font-size: 12px; color: #444; margin: 2px 0 4px 8px; max-width: 316px; line-height: 1.35}
 .dsnb-error {color: #b00020; background: #fdecee; padding: 4px 8px; border-radius: 4px; display: inline-block}
 .dsnb-done {color: #1b7a2f; font-weight: bold} .dsnb-stopped {color: #b26a00; font-weight: bold}
 .dsnb-runs {border-collapse: collapse; font-size: 11px} .dsnb-runs th, .dsnb-runs td {padding: 2px 6px !important; line-height: 1.3; text-align: right}
@@ -755,7 +757,7 @@ class Playground(_PlaygroundConfig, _PlaygroundData, _PlaygroundTraining, _Playg
         self.redraw_interval, self.overlay, self._records, self.redraws = redraw_interval, overlay, [], []
         self._thread, self._stop, self._holding, self._valid, self.monitor = None, threading.Event(), False, True, None
         self._busy, self._augment_possible, self._own, self._uploads, self._running = threading.Lock(), True, None, None, {}
-        self.warm_start, self.settle, self.keep_warm = warm_start, settle, keep_warm
+        self.warm_start, self.settle, self.keep_warm, self.warm_ups = warm_start, settle, keep_warm, []
         self._warm_cv, self._warm, self._warmer, self._warming, self._wanted = threading.Condition(), OrderedDict(), None, None, None
         self.controls = _controls()
         for name, widget in self.controls.items(): setattr(self, name, widget)

@@ -3,7 +3,8 @@
 Starts `jupyter-lab` on a free port with a token and a temporary notebook folder, runs the notebook's cells from
 the Run menu, then works the page as a learner would: the controls render, the depth slider changes the parameter
 readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run within
-2 s. Saves a screenshot to docs/images/playground.png. Skips without chromium or Playwright, unless
+2 s. Saves a screenshot to docs/images/playground.png. A second notebook loads a user's CSV (written to the
+temporary folder) through the "your data" path box, checks the data summary, trains two epochs and sees the curves. Skips without chromium or Playwright, unless
 DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
 """
 import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
@@ -18,6 +19,24 @@ SCREENSHOT = ROOT / "docs" / "images" / "playground.png"
 CONTROLS = ["dataset", "augment", "depth", "width", "heads", "key-dim", "rnn", "rnn-units", "dropout", "l2",
             "optimizer", "learning-rate", "schedule", "batch-size", "epochs"]
 NOTEBOOK_CELLS = ["from deepseek_nb.widgets import Playground\npg = Playground()\npg.epochs.value = 3  # a short first run\npg"]
+OWN_DATA_CELLS = ["from deepseek_nb.widgets import Playground\npg = Playground()\npg"]
+
+
+def _write_reviews(path: Path, n: int = 240):
+    "A small CSV of short texts with two labels a model can learn in two epochs."
+    import csv, random
+    rng, words = random.Random(0), {"pos": "good great fine lovely superb warm".split(), "neg": "bad awful poor dull weak cold".split()}
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f); writer.writerow(["text", "label"])
+        for i in range(n):
+            label = ("pos", "neg")[i % 2]
+            writer.writerow([" ".join(rng.choice(words[label]) for _ in range(6)) + " film", label])
+
+
+def _notebook(path: Path, sources):
+    cells = [dict(cell_type="code", metadata={}, source=src, outputs=[], execution_count=None) for src in sources]
+    kernel = dict(display_name="Python 3 (ipykernel)", language="python", name="python3")
+    path.write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=kernel), nbformat=4, nbformat_minor=5)))
 
 
 def _requirements():
@@ -62,9 +81,9 @@ def lab(tmp_path_factory):
     notebooks, settings = tmp / "notebooks", tmp / "settings" / "@jupyterlab" / "apputils-extension"
     notebooks.mkdir(); settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    cells = [dict(cell_type="code", metadata={}, source=src, outputs=[], execution_count=None) for src in NOTEBOOK_CELLS]
-    kernel = dict(display_name="Python 3 (ipykernel)", language="python", name="python3")
-    (notebooks / "playground.ipynb").write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=kernel), nbformat=4, nbformat_minor=5)))
+    _notebook(notebooks / "playground.ipynb", NOTEBOOK_CELLS)
+    _notebook(notebooks / "own_data.ipynb", OWN_DATA_CELLS)
+    _write_reviews(notebooks / "reviews.csv")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -75,7 +94,7 @@ def lab(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: server.poll() is None and _get_json(f"{base}/api/status?token={token}"), 90, "JupyterLab to answer")
-        yield base, token, "playground.ipynb"
+        yield base, token, "playground.ipynb", notebooks
     finally:
         server.terminate()
         try: server.wait(20)
@@ -83,9 +102,20 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def _kernel_idle(base: str, token: str) -> bool:
+def _kernel_idle(base: str, token: str, name: str = "playground.ipynb") -> bool:
     sessions = _get_json(f"{base}/api/sessions?token={token}")
-    return any(s["path"].endswith("playground.ipynb") and s["kernel"]["execution_state"] == "idle" for s in sessions)
+    return any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
+def _open_and_run_all(page, base: str, token: str, name: str):
+    "Open notebook `name`, wait for its kernel, Run All, and wait for the Playground."
+    page.set_default_timeout(30_000)
+    page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=60_000)
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    _wait(lambda: _kernel_idle(base, token, name), 90, "the kernel to report idle")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    page.locator(".dsnb-playground").wait_for(timeout=120_000)
 
 
 def _status(page) -> str: return page.locator(".dsnb-status").inner_text()
@@ -96,20 +126,16 @@ def _total_params(page) -> str:
     return re.search(r"total\s+([\d,]+)", text).group(1)
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_playground_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
-    base, token, name = lab
+    base, token, name, _ = lab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
             page = browser.new_page(viewport=dict(width=1500, height=1100))
-            page.set_default_timeout(30_000)
-            page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=60_000)
-            page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
-            _wait(lambda: _kernel_idle(base, token), 90, "the kernel to report idle")
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
-            page.locator(".dsnb-playground").wait_for(timeout=120_000)
+            _open_and_run_all(page, base, token, name)
 
             # the controls render
             for control in CONTROLS: assert page.locator(f".dsnb-{control}").is_visible(), control
@@ -153,5 +179,58 @@ def test_playground_in_jupyterlab(lab):
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.locator(".dsnb-playground").screenshot(path=str(SCREENSHOT))
             print(f"Stop took {seconds:.2f} s; curves changed {len(seen) - 1} times in a 3-epoch run; screenshot {SCREENSHOT}")
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_own_csv_in_playground(lab):
+    "Your data: a CSV typed into the path box loads with its summary shown, a bad path shows the loader's line, two epochs train."
+    from playwright.sync_api import sync_playwright
+    base, token, _, notebooks = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport=dict(width=1500, height=1100))
+            _open_and_run_all(page, base, token, "own_data.ipynb")
+            assert page.locator(".dsnb-own-data").is_hidden()  # the path box shows only for "your data"
+            page.locator(".dsnb-dataset select").select_option("your data")
+            page.locator(".dsnb-data-path input").wait_for()
+            _wait(lambda: page.locator(".dsnb-train").is_disabled(), 10, "Train disabled until data are loaded")
+
+            # a path that is not there: the loader's one-line message, no traceback
+            page.locator(".dsnb-data-path input").fill(str(notebooks / "missing.csv"))
+            page.locator(".dsnb-load").click()
+            message = _wait(lambda: (t := page.locator(".dsnb-data-message").inner_text()) != "loading…" and t, 30, "the loader's message")
+            assert "missing.csv" in message and "Traceback" not in page.locator(".dsnb-playground").inner_text(), message
+
+            page.locator(".dsnb-data-path input").fill(str(notebooks / "reviews.csv"))
+            page.locator(".dsnb-load").click()
+            summary = _wait(lambda: page.locator(".dsnb-data-summary").inner_text().strip(), 60, "the data summary")
+            assert re.search(r"240 texts, 2 classes, sequence length \d+ \(covers 100 % of texts\), vocabulary \d+", summary), summary
+            assert "loaded reviews.csv" in page.locator(".dsnb-data-message").inner_text()
+            _wait(lambda: "total" in page.locator(".dsnb-readout").inner_text(), 10, "the cost readout of the text model")
+
+            page.locator(".dsnb-epochs .noUi-handle").focus()
+            page.keyboard.press("Home"); page.keyboard.press("ArrowRight")
+            _wait(lambda: page.locator(".dsnb-epochs .widget-readout").inner_text().strip() == "2", 10, "2 epochs in the slider readout")
+            curves = page.locator(".dsnb-curves")
+            seen = [curves.get_attribute("src")]
+            _wait(lambda: page.locator(".dsnb-train").is_enabled(), 10, "Train enabled once data are loaded")
+            page.locator(".dsnb-train").click()
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and not re.match(r"(done|stopped|training failed)", _status(page)):
+                src = curves.get_attribute("src")
+                if src != seen[-1]: seen.append(src)
+                time.sleep(0.05)
+            assert _status(page).startswith("done"), _status(page)
+            seen.append(curves.get_attribute("src"))
+            assert len(set(seen)) >= 3, f"the curves changed {len(set(seen)) - 1} times"
+            row = _wait(lambda: page.locator(".dsnb-history table tbody tr").first.inner_text(), 10, "a row in the run history")
+            assert "reviews" in row and "2 / 2" in row, row
+            _wait(lambda: page.locator(".dsnb-train").is_enabled(), 30, "Train to be enabled again")
+            page.locator(".dsnb-playground").screenshot(path=str(notebooks / "own_data.png"))
+            print(f"summary: {summary}; curves changed {len(set(seen)) - 1} times; {_status(page)}")
         finally:
             browser.close()
