@@ -168,6 +168,17 @@ DISTRIBUTED = [
     ("model-parallel-missing-block", lambda c: _dist(c).model_parallel(ModelConfig(), devices={"input": "/cpu:0"}), ValueError, "must map each block"),
 ]
 
+def _transfer():
+    import deepseek_nb.transfer as transfer
+    return transfer
+
+TRANSFER = [
+    ("few-shot-too-many", lambda c: _transfer().few_shot(_digits().splits().train, per_class=10_000), ValueError, "`per_class` must be in [1,"),
+    ("digits-as-mnist-box", lambda c: _transfer().digits_as_mnist(_digits(), box=40), ValueError, "`box` must be in [1, canvas=28]"),
+    ("set-trainable-unknown-block", lambda c: _transfer().set_trainable(_model(), unfreeze=("brain",)), ValueError, "`unfreeze` must name blocks"),
+    ("backbone-unknown", lambda c: _transfer().backbone("AlexNet"), ValueError, "`name` must be one of"),
+]
+
 RUNS = [
     ("out-is-current-folder", lambda c: _runs().check_target(".", overwrite=True), ValueError, "cannot be a run folder"),
     ("out-is-root", lambda c: _runs().check_target("/", overwrite=True), ValueError, "cannot be a run folder"),
@@ -192,9 +203,9 @@ def _ids(cases): return [c[0] for c in cases]
 def test_config(case): _check(*case[1:])
 
 @pytest.mark.parametrize("group, case", [(g, c) for g, cases in dict(architecture=ARCHITECTURE, data=DATA, training=TRAINING, augment=AUGMENT,
-                                          optimisation=OPTIMISATION, distributed=DISTRIBUTED, runs=RUNS).items() for c in cases],
+                                          optimisation=OPTIMISATION, distributed=DISTRIBUTED, transfer=TRANSFER, runs=RUNS).items() for c in cases],
                          ids=[f"{g}-{c[0]}" for g, cases in dict(architecture=ARCHITECTURE, data=DATA, training=TRAINING, augment=AUGMENT,
-                              optimisation=OPTIMISATION, distributed=DISTRIBUTED, runs=RUNS).items() for c in cases])
+                              optimisation=OPTIMISATION, distributed=DISTRIBUTED, transfer=TRANSFER, runs=RUNS).items() for c in cases])
 def test_bad_input(group, case, tmp_path, monkeypatch):
     name, action, error, words = case
     _check(lambda: action(Ctx(tmp_path, monkeypatch)), error, words)

@@ -1,7 +1,10 @@
 """`deepseek-nb audit` as a user runs it: the installed console script in a subprocess, on a bundled set and on a crafted .npz."""
 import json
 import numpy as np
+import pytest
 from conftest import cli, ROOT
+
+pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
 
 KEYS = {"n_samples", "class_counts", "exact_duplicates", "conflicting_duplicates", "non_finite", "sorted_labels", "suspected_label_errors"}
 

@@ -7,6 +7,8 @@ import pytest
 from conftest import cli, assert_usage_error
 from deepseek_nb.data import load_dataset
 
+pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
+
 QUICK = ["--epochs", "2", "--width", "8", "--quiet"]
 
 def _image_folders(root: Path) -> Path:

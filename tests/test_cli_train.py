@@ -5,6 +5,7 @@ from conftest import cli, assert_usage_error
 
 FILES = {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"}
 
+@pytest.mark.slow
 def test_default_train_reaches_97_percent_on_digits(tmp_path):
     result = cli("train", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -23,6 +24,7 @@ def test_default_train_reaches_97_percent_on_digits(tmp_path):
     assert not noise, noise  # a quiet start: no TensorFlow log lines on the terminal
     assert len((run / "history.csv").read_text().splitlines()) == metrics["epochs_run"] + 1
 
+@pytest.mark.slow
 def test_run_folder_is_not_overwritten_without_force(tmp_path):
     out = tmp_path / "run"
     assert cli("train", "--epochs", "1", "--quiet", "--out", out).returncode == 0
@@ -57,6 +59,7 @@ def test_help_lists_the_flags():
     for flag in ("--dataset", "--epochs", "--depth", "--width", "--heads", "--learning-rate", "--batch-size", "--seed", "--out", "--force"):
         assert flag in result.stdout
 
+@pytest.mark.slow
 def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
     import os, shutil, signal, subprocess, sys, time
     from pathlib import Path

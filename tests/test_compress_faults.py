@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import cli, assert_usage_error
 
+pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
+
 FAST = ["--epochs", "1", "--repeats", "2", "--tflite", "float32"]
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ def last_json(result) -> dict:
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
+@pytest.mark.slow
 def test_mirrored_over_two_logical_cpus_trains_digits():
     out = last_json(python("""
         import json
@@ -29,6 +30,7 @@ def test_mirrored_over_two_logical_cpus_trains_digits():
     assert out["replicas"] == 2 and out["per_replica_batch"] == 32
     assert out["test_accuracy"] >= 0.97, out
 
+@pytest.mark.slow
 def test_one_mirrored_step_equals_one_device_step():
     out = last_json(python("""
         import json
@@ -51,6 +53,8 @@ def test_one_mirrored_step_equals_one_device_step():
     assert out["weight_gap"] < 1e-5, out
     assert out["moved"] > 1e-4, out  # the step really changed the weights, so equal weights mean equal updates
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_two_workers_on_loopback_agree_and_learn(tmp_path):
     from deepseek_nb.distributed import launch_workers
     from deepseek_nb.config import preset
@@ -74,6 +78,8 @@ def test_two_workers_on_loopback_agree_and_learn(tmp_path):
 def _free_port() -> int:
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_worker_without_its_peer_fails_fast_and_clearly():
     me, peer = _free_port(), _free_port()
     config = dict(cluster=dict(worker=[f"127.0.0.1:{me}", f"127.0.0.1:{peer}"]), task=dict(type="worker", index=0))
@@ -91,6 +97,8 @@ def test_worker_without_its_peer_fails_fast_and_clearly():
     assert 4 <= waited < 30, waited  # the strategy gave up after its timeout, not later
     assert time.monotonic() - started < 120
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_launcher_deadline_kills_the_workers(tmp_path):
     from deepseek_nb.distributed import launch_workers
     from deepseek_nb.config import preset
@@ -101,6 +109,7 @@ def test_launcher_deadline_kills_the_workers(tmp_path):
     assert time.monotonic() - started < 30
     assert not _worker_folders(os.getpid())
 
+@pytest.mark.slow
 def test_model_parallel_places_blocks_and_matches_single_device():
     out = last_json(python("""
         import json
@@ -134,6 +143,8 @@ def test_logical_cpus_too_late_says_what_to_do():
     assert result.returncode != 0
     assert "already started with 1 CPU device(s)" in result.stderr and "restart the kernel" in result.stderr
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_cli_train_with_two_workers(tmp_path):
     result = cli("train", "--dataset", "digits", "--workers", "2", "--epochs", "2", "--quiet", "--out", tmp_path / "run", timeout=200)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -205,6 +216,8 @@ model_cfg, train_cfg = preset("digits")
 launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=200, min_epochs=200, patience=0), out={out!r}, verbose=1, timeout=400)
 """
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_no_worker_outlives_its_launcher(tmp_path, sig):
     launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER.format(out=str(tmp_path / "run"))], cwd=ROOT, stdout=subprocess.PIPE,

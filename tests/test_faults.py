@@ -44,6 +44,7 @@ def test_force_never_deletes_a_folder_the_toolkit_did_not_make(tmp_path):
     assert tree(mine) == before
 
 # 2. Ctrl-C: exit 130, says where the state is, never replaces a finished run; the same command resumes
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_finished_run_and_the_same_command_resumes(tmp_path):
     out = tmp_path / "run"
     assert cli("train", "--epochs", "1", "--out", out, *SMALL, cwd=tmp_path).returncode == 0
@@ -65,6 +66,8 @@ def test_ctrl_c_keeps_the_finished_run_and_the_same_command_resumes(tmp_path):
     assert not list(tmp_path.glob(".run.partial*"))  # nothing set aside: it was resumed, not replaced
 
 # 3. one writer per folder
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_a_second_copy_on_the_same_folder_is_refused_at_once(tmp_path):
     out = tmp_path / "run"
     first = start("train", "--epochs", "3", "--out", out, *SMALL, cwd=tmp_path)
@@ -77,6 +80,8 @@ def test_a_second_copy_on_the_same_folder_is_refused_at_once(tmp_path):
     assert first.returncode == 0, err[-2000:]
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3  # the first run's, not replaced
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_two_copies_started_together_one_runs_one_is_refused(tmp_path):
     out = tmp_path / "run"
     procs = [start("train", "--epochs", "1", "--out", out, *SMALL, cwd=tmp_path) for _ in range(2)]
@@ -85,12 +90,15 @@ def test_two_copies_started_together_one_runs_one_is_refused(tmp_path):
     refused = next(err for code, err in results if code == 2)
     assert "is in use by another deepseek-nb process" in refused and "Traceback" not in refused
 
+@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_without_out_concurrent_runs_get_their_own_folders(tmp_path):
     procs = [start("train", "--epochs", "1", *SMALL, cwd=tmp_path) for _ in range(2)]
     assert [p.wait(240) for p in procs] == [0, 0], [p.stderr.read()[-1000:] for p in procs]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits", "digits-2"]
 
 # 4. a damaged backup is set aside and the same command starts over
+@pytest.mark.slow
 def test_truncated_backup_is_set_aside_and_the_run_starts_over(tmp_path):
     out, staging = tmp_path / "run", tmp_path / ".run.partial"
     command = ["train", "--epochs", "4", "--out", out, "--backup-seconds", "0", *SMALL]
@@ -128,6 +136,7 @@ def test_full_disk_ends_with_one_line(tmp_path):
     finally: subprocess.run(["umount", str(disk)])
 
 # 7. the Python API follows the same rule
+@pytest.mark.slow
 def test_api_needs_overwrite_to_replace_a_run(tmp_path):
     script = f"""
 from deepseek_nb.config import preset

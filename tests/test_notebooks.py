@@ -14,6 +14,7 @@ def test_every_module_has_a_notebook():
             exported |= {line.split()[-1] for line in "".join(cell["source"]).splitlines() if line.startswith("#| default_exp")}
     assert modules <= exported, modules - exported
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs(notebook):
     nbdev_test = shutil.which("nbdev_test") or str(Path(sys.executable).with_name("nbdev_test"))

@@ -3,6 +3,8 @@ import json
 import pytest
 from conftest import cli
 
+pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
+
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     "A tiny digits run folder written by `deepseek-nb train` (2 epochs)."

@@ -283,7 +283,7 @@ def test_summary_and_truncation_lines():
 def test_presets_are_unchanged_and_user_files_do_not_take_them(tmp_path):
     polarity = load_dataset("sentence_polarity")
     assert polarity.model_config() == preset("sentence_polarity")[0]
-    assert polarity.summary() == "4,000 texts, 2 classes, sequence length 50 (covers 100 % of texts), vocabulary 12,000"
+    assert polarity.summary() == "10,662 texts, 2 classes, sequence length 50 (covers 100 % of texts), vocabulary 12,000"
     assert polarity.sources[:2] == ["sentence_polarity.csv:2", "sentence_polarity.csv:3"]
     copy = tmp_path / "sentence_polarity.csv"
     copy.write_text("text,label\n" + "".join(f"{'word ' * (5 + k % 7)},{k % 2}\n" for k in range(40)))

@@ -1,6 +1,8 @@
+import pytest
 """The Chinese walkthrough is the English one with translated prose: the same code cells, in the same order."""
 import json
 from pathlib import Path
+
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
 
