@@ -1,5 +1,5 @@
-"""The README's lines run as written, in order, in a scratch folder: every `deepseek-nb` command of its shell blocks (training lines
-get a small `--epochs`), and its Python snippet twice in a row. A non-editable install finds the bundled data from another folder."""
+"""The README's lines run as written, in order, in a scratch folder: every `deepseek-nb` command of its shell blocks (training lines,
+compress's fine-tuning included, get a small `--epochs`), and its Python snippet twice in a row. A non-editable install finds the bundled data from another folder."""
 import os, re, shlex, subprocess, sys, shutil
 from pathlib import Path
 import pytest
@@ -30,7 +30,7 @@ def test_readme_lists_the_commands_a_user_needs():
 def test_readme_commands_run_in_order(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")
     for args in readme_commands():
-        if args[0] == "train" and "--epochs" not in args: args = args + ["--epochs", "2"]
+        if args[0] in ("train", "compress") and "--epochs" not in args: args = args + ["--epochs", "1" if args[0] == "compress" else "2"]
         result = cli(*args, cwd=tmp_path, timeout=900)
         assert result.returncode == 0, (args, result.stderr[-3000:])
         if args[0] in WHERE: assert WHERE[args[0]] in result.stdout + result.stderr, (args, result.stdout[-2000:])
