@@ -527,7 +527,7 @@ class _PlaygroundTraining:
 
     def _work_then_release(self, model_cfg, train_cfg):
         try: self._work(model_cfg, train_cfg)
-        finally: self._set_controls(busy=False); self._busy.release(); self._request_warm(now=True)  # a run consumes its model: prepare the next
+        finally: self._set_controls(busy=False); self._busy.release(); self._request_warm()  # a run consumes its model: prepare the next
 
     def _work(self, model_cfg, train_cfg):
         try:
@@ -609,7 +609,8 @@ class _PlaygroundWarmup:
 
     def _prepare(self, data, model_cfg, train_cfg, augment, key=None) -> dict | None:
         "Build, measure the untrained point and warm-start one configuration; None when a run for other settings started meanwhile."
-        other_run = lambda: key is not None and self.training and self._running.get("key") != key  # then give up: it waits for us
+        newer = lambda: self._wanted is not None and _warm_key(*self._wanted) != key
+        other_run = lambda: key is not None and (self.training and self._running.get("key") != key or newer())  # give up: they wait
         splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)
         if other_run(): return None
         model = _build(model_cfg, train_cfg, splits, augment)
