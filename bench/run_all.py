@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [  # (script, what it measures)
     ("accuracy.py", "Test accuracy per bundled data set against the published anchors and simple baselines"),
+    ("accuracy.py --folds 10", "sentence_polarity: 10-fold cross-validation against naive Bayes and logistic regression on the same folds"),
     ("own_text.py", "A user's CSV of long documents from the CLI with no flags, against naive Bayes"),
     ("live_curves.py", "LiveCurves overhead against a bare model.fit"),
     ("run_folder.py", "Run-folder overhead against the same work in plain Keras"),
@@ -24,7 +25,8 @@ BENCHMARKS = [  # (script, what it measures)
 
 def run(script: str) -> tuple[str, float, int]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, capture_output=True, text=True,
+    name, *args = script.split()
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / name), *args], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     noise = ("I0000", "E0000", "W0000", "WARNING: All log messages", "To enable the following")  # TensorFlow start-up chatter
     errors = "\n".join(l for l in result.stderr.splitlines() if not l.startswith(noise))
@@ -48,9 +50,9 @@ def main():
              f"Python {platform.python_version()}); each section gives the day it was measured.", ""]
     failed = []
     for script, what in BENCHMARKS:
-        if only and script.removesuffix(".py") not in only:
+        if only and script.split()[0].removesuffix(".py") not in only:
             lines += kept.get(what, []); continue
-        if not (ROOT / "bench" / script).exists(): continue
+        if not (ROOT / "bench" / script.split()[0]).exists(): continue
         print(f"running {script} ...", flush=True)
         text, seconds, code = run(script)
         if code: failed.append(script)
