@@ -83,6 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
                                         "(config.json, history.csv, metrics.json, curves.png, model.keras).")
     t.add_argument("--dataset", default="digits", help="bundled data set (digits, mnist5k, sentence_polarity, sunspots), "
                    "a .csv file (a text and a label column), a .npz file or a folder of images in one sub-folder per class (default: digits)")
+    t.add_argument("--test", help="a separate test set (same kind of file or folder) to score the model on, instead of splitting one off")
     t.add_argument("--text-column", help="CSV column holding the texts (default: text)")
     t.add_argument("--label-column", help="CSV column holding the labels (default: label)")
     t.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"),
@@ -109,6 +110,7 @@ def make_parser() -> argparse.ArgumentParser:
     source = a.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="bundled or Keras data set name, or a .csv file / image folder")
     source.add_argument("--npz", type=Path, help=".npz file with arrays images/labels (or x/y)")
+    a.add_argument("--test", help="a separate test set: also check it for samples that are in the data set too (leakage)")
     a.add_argument("--json", action="store_true", help="print the report as JSON (lists hold sample indices)")
     a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
@@ -117,11 +119,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
-def _load(args):
-    "The data set named by `--dataset`, with the loading flags the user gave."
+def _load(args, source=None, like=None):
+    "The data set named by `--dataset` (or `source`), with the loading flags the user gave; `like`: a data set whose image size and classes to follow."
     from deepseek_nb.data import load_dataset
-    options = dict(text_column=args.text_column, label_column=args.label_column, image_size=tuple(args.image_size) if args.image_size else None)
-    return load_dataset(args.dataset, **{k: v for k, v in options.items() if v is not None})
+    image_size = tuple(args.image_size) if args.image_size else like.info.get("image_size") if like is not None else None
+    options = dict(text_column=args.text_column, label_column=args.label_column, image_size=image_size,
+                   color_mode=like.info.get("color_mode") if like is not None else None, class_names=like.class_names if like is not None else None)
+    return load_dataset(source or args.dataset, **{k: v for k, v in options.items() if v is not None})
 
 def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
     "The preset (or for a user's data, the configuration derived from it), overridden by the flags."
@@ -169,14 +173,17 @@ def cmd_train(args) -> int:
     try:
         data = _load(args)
         model_cfg, train_cfg = _configs(args, data)
+        splits = data.split_with_test(_load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed) if args.test else None
         _import_tensorflow(args.verbose)
         resuming = (target.staging / "backup" / "progress.json").exists() and (not args.force or target.same_maker())
         print(f"Training on {args.dataset} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} heads={model_cfg.heads} "
               f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
               + (f"Resuming the interrupted run in {target.staging}" if resuming else f"Run folder: {target.folder}"), flush=True)
-        if args.workers > 1: return _train_workers(args, target, model_cfg, train_cfg)
+        if args.workers > 1:
+            if args.test: raise UsageError("--test works with one process; leave out --workers, or let the workers split a test set off")
+            return _train_workers(args, target, model_cfg, train_cfg)
         from deepseek_nb.training import train
-        run = train(model_cfg, data, train_cfg, out=target, backup_seconds=args.backup_seconds, verbose=0 if args.quiet else 2)
+        run = train(model_cfg, data, train_cfg, out=target, backup_seconds=args.backup_seconds, verbose=0 if args.quiet else 2, splits=splits)
     finally: target.close()
     if run.interrupted:
         print(f"deepseek-nb: interrupted after {run.epochs_run} epochs; the run is not finished and {target.folder} was not written. "
@@ -203,7 +210,9 @@ def cmd_audit(args) -> int:
     from deepseek_nb.data import load_dataset, audit
     if args.npz is not None and not (args.npz.suffix == ".npz" and args.npz.is_file()):
         raise UsageError(f"--npz: {args.npz} is not an existing .npz file")
-    report = audit(load_dataset(args.npz if args.npz is not None else args.dataset), label_errors=not args.no_label_errors, seed=args.seed)
+    data = load_dataset(args.npz if args.npz is not None else args.dataset)
+    test = load_dataset(args.test, **({"class_names": data.class_names} if data.class_names else {})) if args.test else None
+    report = audit(data, label_errors=not args.no_label_errors, seed=args.seed, test=test)
     if args.json: print(json.dumps(report.to_dict(), indent=1))
     else: print(f"Audit of {report.name} ({report.n_samples} samples)\n{report!r}")
     return 0

@@ -46,6 +46,7 @@ class Splits:
     train: Split
     validation: Split
     test: Split
+    test_source: str | None = None  # a separate test set (its path), instead of a part of the data set
 
 # %% ../nbs/02_data.ipynb #0c00889d
 @dataclass
@@ -73,6 +74,18 @@ class Dataset:
     def where(self, indices) -> list:
         "Where the samples at `indices` came from."
         return [self.sources[int(i)] for i in indices]
+
+    def split_with_test(self, test: "Dataset", validation_fraction: float = 0.15, seed: int = 0) -> Splits:
+        "Train and validation from this data set, and the whole of a separate `test` set (same kind and shape, same classes)."
+        from sklearn.model_selection import train_test_split
+        if test.kind != self.kind or tuple(test.x.shape[1:]) != tuple(self.x.shape[1:]):
+            raise ValueError(f"the test set {test.name} holds {test.kind} data of shape {tuple(test.x.shape[1:])} but {self.name} holds {self.kind} data of shape {tuple(self.x.shape[1:])}")
+        if self.class_names is not None: test = test.with_classes(self.class_names)
+        index, n_val = np.arange(len(self)), max(1, round(len(self) * validation_fraction)) if validation_fraction else 0
+        strat = self.y if self.task == "classification" and np.bincount(self.y).min() >= 2 and n_val >= len(np.unique(self.y)) else None
+        train, val = train_test_split(index, test_size=n_val, stratify=strat, random_state=seed) if n_val else (index, np.array([], int))
+        return Splits(Split(self.x[train], self.y[train], train), Split(self.x[val], self.y[val], val),
+                      Split(test.x, test.y, np.arange(len(test))), test_source=test.info.get("user_path", test.name))
 
     def splits(self, validation_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0) -> Splits:
         "Seeded train / validation / test splits: stratified for classes, in time order for series."

@@ -374,6 +374,7 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     model.compile(optimizer=make_optimizer(cfg, math.ceil(len(splits.train) / cfg.batch_size)),
                   loss=resolve_loss(cfg, model_cfg.task, model_cfg.num_classes),
                   metrics=["accuracy"] if classify else [keras.metrics.RootMeanSquaredError(name="rmse")])
+    model.optimizer.build(model.trainable_variables)  # built before the first trace: Keras would otherwise trace the train step twice
     monitor, initial = "val_loss" if val_data is not None else "loss", model.get_weights()
     try: restored = _restore(model, target, state) if state else None
     except _Unreadable as e:
@@ -394,7 +395,7 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     if not best.restore() and nan.message: model.set_weights(initial)
     logs = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted,
-              stop_reason=_stop_reason(nan, best), class_names=data.class_names, data=_provenance(data, cfg))
+              stop_reason=_stop_reason(nan, best), class_names=data.class_names, data=_provenance(data, cfg, splits))
     run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run, best_epoch=(best.best_epoch or 0) + 1,
                        train_seconds=round(seconds, 2), seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
                        params=int(model.count_params()), interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
@@ -430,7 +431,7 @@ def _warn_if_nothing_learned(accuracy: float, y_test):
                       "learned nothing. Usual causes: texts cut too short (see the data note), a learning rate too high or too low, too few epochs",
                       stacklevel=4)
 
-def _provenance(data: Dataset, cfg: TrainConfig) -> dict:
+def _provenance(data: Dataset, cfg: TrainConfig, splits: Splits | None = None) -> dict:
     "Where the data came from, enough to redo the run: the path (or bundled name), a hash of the contents and the split."
     import hashlib
     digest = hashlib.sha256()
@@ -438,7 +439,7 @@ def _provenance(data: Dataset, cfg: TrainConfig) -> dict:
     digest.update(np.ascontiguousarray(data.y).tobytes())
     return dict(name=data.name, path=data.info.get("user_path"), sha256=digest.hexdigest(), samples=len(data),
                 preprocessing=data.info.get("preprocessing"), split=dict(seed=cfg.seed, validation_fraction=cfg.validation_fraction,
-                                                                          test_fraction=cfg.test_fraction))
+                                                                          test_fraction=cfg.test_fraction, test=getattr(splits, "test_source", None)))
 
 # %% ../nbs/03_training.ipynb #38878c45
 def _in_notebook() -> bool:

@@ -58,6 +58,15 @@ def test_image_folder_train_evaluate_predict(tmp_path):
     assert_usage_error(cli("predict", "--run", run, "--input", letters / "new", "--out", tmp_path / "one.csv", cwd=tmp_path), "never replaces a file")
     assert_usage_error(cli("evaluate", "--run", tmp_path / "nowhere", "--dataset", letters / "test", cwd=tmp_path), "is not a run folder: no such folder")
 
+def test_a_separate_test_folder_instead_of_a_split(tmp_path):
+    letters = _image_folders(tmp_path)
+    trained = cli("train", "--dataset", letters / "train", "--test", letters / "test", *QUICK, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    config = json.loads((tmp_path / "runs" / "letters-train" / "config.json").read_text())
+    assert config["data"]["split"]["test"] == str(letters / "test")
+    audited = cli("audit", "--dataset", letters / "train", "--test", letters / "test", "--no-label-errors", "--json", cwd=tmp_path)
+    assert audited.returncode == 0 and json.loads(audited.stdout)["train_test_overlap"] == [], audited.stderr[-2000:]
+
 def _reviews(path: Path, rows, text="text"):
     with path.open("w", newline="") as f:
         writer = csv.writer(f); writer.writerow([text, "label"]); writer.writerows(rows)
