@@ -15,7 +15,7 @@ from .architecture import BLOCKS, build_model, cost_summary, attention_scores, n
 from .architecture import estimate_costs, memory_estimate, check_memory
 from .data import Dataset, load_dataset, to_tfdata
 from .augment import image_augmenter, preview
-from .training import Run, train, resolve_loss, make_optimizer, plot_schedule
+from .training import Run, evaluate, train, resolve_loss, make_optimizer, plot_schedule
 
 # %% auto #0
 __all__ = ['YOUR_DATA', 'MAX_UPLOAD_BYTES', 'MAX_UNPACKED_BYTES', 'MAX_UNPACKED_FILES', 'config_readout', 'TrainingMonitor',
@@ -711,13 +711,11 @@ class _PlaygroundAnalysis:
         return f'<table class="dsnb-runs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
     def _analyse(self, run: Run, test, data: Dataset):
-        model = run.model
-        x = test.x.astype(str) if test.x.dtype.kind in "OUS" else test.x.astype("float32")
-        predicted = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + 512], training=False)) for i in range(0, len(x), 512)])
-        if data.task == "classification":
-            predicted = predicted.argmax(-1)
-            self.confusion.value = figure_png(plot_confusion(test.y, predicted, data.class_names), dpi=72)
-        else: predicted = predicted[:, 0]
+        result = evaluate(run, test)  # the one evaluation object: the same as `deepseek-nb evaluate` and the API's
+        if result.class_names is not None:
+            predicted = result.predictions.argmax(-1)
+            self.confusion.value = figure_png(result.plot_confusion(), dpi=72)
+        else: predicted = result.predictions
         self.mistakes.value = figure_png(plot_misclassified(test.x, test.y, predicted, data.class_names, data.kind), dpi=72)
         self.sample.max, self.sample.disabled = len(test) - 1, not run.model_config.attention
         self._show_attention()
