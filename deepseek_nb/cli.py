@@ -218,16 +218,6 @@ def cmd_audit(args) -> int:
     return 0
 
 # %% ../nbs/06_cli.ipynb #932f4cee
-def _free_name(folder: Path, name: str, suffix: str = "") -> Path:
-    "`folder/NAME[SUFFIX]`, or `NAME-2`, `NAME-3`, ... if taken: earlier results are never replaced."
-    n = 1
-    while (path := folder / f"{name if n == 1 else f'{name}-{n}'}{suffix}").exists() or (path.parent / f".{path.name}.partial").exists(): n += 1
-    return path
-
-def _say(args, text: str):
-    "Progress and paths: on standard output, or on standard error when standard output carries JSON."
-    print(text, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
-
 def cmd_evaluate(args) -> int:
     "Score a run on another data set; write the confusion matrix, metrics and predictions beside the run."
     from deepseek_nb.runs import staged_folder, write_atomic
@@ -236,7 +226,7 @@ def cmd_evaluate(args) -> int:
     run = Run.load(args.run)
     result = run.evaluate(args.dataset, args.text_column, args.label_column)
     summary = result.to_dict()
-    folder = _free_name(args.run / "evaluations", run_name(args.dataset))
+    folder = new_run_folder(args.run / "evaluations", run_name(args.dataset))
     with staged_folder(folder, overwrite=False, what="evaluation folder") as staging:
         write_atomic(staging / "metrics.json", json.dumps(dict(summary, run=str(args.run), dataset=str(args.dataset)), indent=2))
         write_atomic(staging / "predictions.csv", result.top_losses(len(result.losses)).sort_values("index").to_csv(index=False))
@@ -264,7 +254,7 @@ def cmd_predict(args) -> int:
     from deepseek_nb.training import Run
     run = Run.load(args.run)
     table = run.predict(args.input, args.text_column)
-    out = args.out or _free_name(args.run / "predictions", run_name(args.input), ".csv")
+    out = args.out or new_run_folder(args.run / "predictions", run_name(args.input), ".csv")
     with FolderLock(out):
         if out.exists(): raise BadInput(f"{out} was written by another process meanwhile; run the command again")
         write_atomic(out, table.to_csv(index=False))

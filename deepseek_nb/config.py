@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses, json, math, os
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+from .runs import write_atomic
 
 # %% auto #0
 __all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_NGRAMS',
@@ -47,7 +48,7 @@ class _Config:
     def to_json(self, path=None) -> str:
         "The configuration as JSON text; also written to `path` if given."
         text = json.dumps(self.to_dict(), indent=2, sort_keys=True)
-        if path is not None: _write_text_atomic(Path(path), text)
+        if path is not None: write_atomic(Path(path), text)
         return text
     @classmethod
     def _refuse_unknown(cls, keys):
@@ -76,13 +77,6 @@ class _Config:
         "A validated copy with `changes` applied."
         self._refuse_unknown(changes)
         return dataclasses.replace(self, **changes)
-
-def _write_text_atomic(path: Path, text: str):
-    "Write `text` to `path` so that a reader sees either the old file or the whole new one."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 # %% ../nbs/00_config.ipynb #b7e1c0a2
 def _frozen(cls):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import keras
 import tensorflow as tf
-from .config import ModelConfig, TrainConfig, _int_at_least, _one_of, _write_text_atomic
+from .config import ModelConfig, TrainConfig, _int_at_least, _one_of
 from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, new_figure, raw_input, sequence_block
 from .data import Dataset, Split, load_dataset
 from .runs import (BadInput, FolderBusy, FolderLock, RunFailed, Target, check_target, is_toolkit_folder, staged_folder,
@@ -368,7 +368,7 @@ def _worker_main(job_path: str, parent: int | None = None):
     weights = run.model.get_weights()
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in weights)).hexdigest()
     write_atomic(Path(job["results"]) / f"worker-{task}.npz", lambda p: np.savez(p, *weights))
-    _write_text_atomic(Path(job["results"]) / f"worker-{task}.json", json.dumps(dict(task=task, weights_sha256=digest, metrics=run.metrics)))
+    write_atomic(Path(job["results"]) / f"worker-{task}.json", json.dumps(dict(task=task, weights_sha256=digest, metrics=run.metrics)))
     sys.stdout.flush(); os._exit(0)  # skip TensorFlow's teardown, which can wait on peers that already left
 
 # %% ../nbs/04b_distributed.ipynb #fe69482f
@@ -424,7 +424,7 @@ def launch_workers(workers: int, model_cfg: ModelConfig, dataset: str, cfg: Trai
         job = dict(model=model_cfg.to_dict(), train=cfg.to_dict(), dataset=str(dataset), out=None if out is None else str(out), staged=staged,
                    overwrite=overwrite, threads=threads, startup_timeout=startup_timeout, scale_learning_rate=scale_learning_rate,
                    verbose=verbose, results=str(results))
-        _write_text_atomic(work / "job.json", json.dumps(job))
+        write_atomic(work / "job.json", json.dumps(job))
         for i in range(workers): procs.append(_start_worker(i, ports, work / "job.json", results, verbose))
         _wait_all(procs, results, timeout)
         return [json.loads((results / f"worker-{i}.json").read_text()) for i in range(workers)]

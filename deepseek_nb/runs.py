@@ -211,11 +211,11 @@ def run_name(dataset) -> str:
     if name.lower() in _GENERIC and path.resolve().parent.name: name = f"{path.resolve().parent.name}-{name}"
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.") or "run"
 
-def new_run_folder(root, name: str) -> Path:
-    "The first free `root/name`, `root/name-2`, ... (a number is taken by a run or by an interrupted run's staging folder)."
+def new_run_folder(root, name: str, suffix: str = "") -> Path:
+    "The first free `root/name`, `root/name-2`, ... (with `suffix`, e.g. `.csv`); a number is taken by a run or by an interrupted run's staging folder."
     root, n = Path(root), 1
     while True:
-        folder = root / (name if n == 1 else f"{name}-{n}")
+        folder = root / f"{name if n == 1 else f'{name}-{n}'}{suffix}"
         if not (folder.exists() or staging_path(folder).exists() or (folder.parent / f".{folder.name}.lock").exists()): return folder
         n += 1
 
