@@ -316,7 +316,8 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
     else:
         model_cfg = getattr(model, "_deepseek_config", None) or data.model_config()
         _check_targets(model_cfg.task, int(model.output.shape[-1]), data)
-        keras.utils.set_random_seed(cfg.seed)
+        # no reseed here: Keras layers drew their seeds when the model was built, and tf.random.set_seed
+        # clears TensorFlow's caches, so the compiled steps of a warmed-up model would be rebuilt (about 1 s)
     if tuple(model.input.shape[1:]) != tuple(data.x.shape[1:]):
         raise ValueError(f"The model takes inputs of shape {tuple(model.input.shape[1:])} but {data.name} has {tuple(data.x.shape[1:])}")
     return model, model_cfg, splits
