@@ -9,11 +9,12 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig
+from .plotting import new_figure, figure_png  # re-exported: they lived here before plotting.py
 
 # %% auto #0
 __all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'NGramBag',
-           'build_model', 'attention_scores', 'cost_summary', 'estimate_costs', 'memory_estimate', 'training_memory',
-           'available_memory', 'check_memory', 'new_figure', 'figure_png', 'plot_blocks']
+           'build_model', 'set_model_config', 'model_config_of', 'attention_scores', 'cost_summary', 'estimate_costs',
+           'memory_estimate', 'training_memory', 'available_memory', 'check_memory', 'plot_blocks']
 
 # %% ../nbs/01_architecture.ipynb #b0036c78
 def _minmax_layer(data) -> layers.Rescaling:
@@ -166,7 +167,18 @@ def build_model(cfg: ModelConfig, adapt_data=None, seed: int | None = None) -> k
     inputs = raw_input(cfg)
     x, tokens = blocks[0](inputs) if cfg.wide_ngrams else (blocks[0](inputs), None)
     x = blocks[2](blocks[1](x))
-    return keras.Model(inputs, blocks[3](x if tokens is None else [x, tokens]), name=f"hybrid_{cfg.input_kind}")
+    model = keras.Model(inputs, blocks[3](x if tokens is None else [x, tokens]), name=f"hybrid_{cfg.input_kind}")
+    return set_model_config(model, cfg)
+
+def set_model_config(model: keras.Model, cfg: ModelConfig) -> keras.Model:
+    "Record on `model` the `ModelConfig` it was built from (`build_model` does); returns `model`."
+    if not isinstance(cfg, ModelConfig): raise TypeError(f"`cfg` must be a ModelConfig. Received: {type(cfg).__name__}")
+    model.deepseek_config = cfg
+    return model
+
+def model_config_of(model: keras.Model) -> ModelConfig | None:
+    "The `ModelConfig` recorded on `model` (by `build_model`, `Run.load` and the tools that copy models), else None."
+    return getattr(model, "deepseek_config", None)
 
 def _main(t): return t[0] if isinstance(t, (list, tuple)) else t  # the input block's deep output (beside the token ids)
 def _shape(t): return tuple(t.shape[1:])
@@ -385,36 +397,6 @@ def check_memory(model_cfg: ModelConfig, batch_size: int, optimizer: str = "adam
     advice = f"Use a smaller {lower[0]} (at most ~{lower[2]})" if lower else "Use a smaller model, batch_size or input"
     raise ValueError(f"{model} needs about {_bytes(needed)} to train with batch_size={batch_size} (parameters, {_OPTIMIZER_STATE[optimizer]} "
                      f"and activations); this machine has {_bytes(available)} available. {advice}.")
-
-# %% ../nbs/01_architecture.ipynb #171c06c0
-@functools.cache
-def _load_backend():
-    "Import the backend module matplotlib has chosen; in Jupyter that registers the inline display of figures."
-    import importlib, matplotlib
-    backend = matplotlib.get_backend()
-    if backend.startswith("module://"): importlib.import_module(backend[len("module://"):])
-
-def new_figure(figsize=(6, 4)):
-    "A `Figure` outside pyplot's global state, which notebooks still display inline."
-    from matplotlib.figure import Figure
-    _load_backend()
-    return Figure(figsize=figsize)
-
-def figure_png(fig, dpi: int = 80) -> bytes:
-    "The PNG bytes of a Figure (for image widgets and files): one Agg draw, encoded by Pillow."
-    import io
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    shown_dpi = fig.dpi
-    fig.set_dpi(dpi)
-    try:
-        canvas.draw()
-        image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba())
-    finally: fig.set_dpi(shown_dpi)
-    buffer = io.BytesIO()
-    image.save(buffer, format="png")
-    return buffer.getvalue()
 
 # %% ../nbs/01_architecture.ipynb #ed769124
 def plot_blocks(model: keras.Model):

@@ -55,7 +55,7 @@ def image_augmenter(rotation=0.05, zoom=0.1, translation=0.1, crop=0.0, flip=Fal
 # %% ../nbs/02a_augment.ipynb #0ce09ab8
 def preview(augmenter, images, variants: int = 6, value_range=None):
     "A grid: each row one image, then `variants` augmented versions of it."
-    from deepseek_nb.architecture import new_figure
+    from deepseek_nb.plotting import new_figure
     images = np.asarray(images, "float32")
     lo, hi = value_range or (float(images.min()), float(images.max()))
     fig = new_figure((1.1 * (variants + 1), 1.15 * len(images)))

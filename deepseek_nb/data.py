@@ -779,7 +779,7 @@ def audit(ds: Dataset, splits: Splits | None = None, label_errors: bool = True, 
 # %% ../nbs/02_data.ipynb #d3c71c6e
 def _plot_suspects(self: AuditReport, max_samples: int = 16):
     "The suspected label errors, most suspicious first, with their given label and the quick model's guess."
-    from deepseek_nb.architecture import new_figure
+    from deepseek_nb.plotting import new_figure
     ds, shown = self.dataset, self.suspected_label_errors[:max_samples]
     if ds is None or not shown: raise ValueError("The report has no suspected label errors to show")
     names = ds.class_names
@@ -870,7 +870,7 @@ def oversample(split: Split, seed: int = 0) -> Split:
 # %% ../nbs/02_data.ipynb #138a5fce
 def plot_class_balance(before, after, class_names=None, labels=("before", "after")):
     "Samples per class before and after rebalancing, side by side."
-    from deepseek_nb.architecture import new_figure
+    from deepseek_nb.plotting import new_figure
     a, b = np.bincount(before), np.bincount(after, minlength=len(np.bincount(before)))
     positions = np.arange(len(a))
     fig = new_figure((7, 3)); ax = fig.add_subplot()

@@ -10,7 +10,9 @@ import numpy as np
 import keras
 import tensorflow as tf
 from .config import ModelConfig, TrainConfig, _int_at_least, _one_of
-from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, new_figure, raw_input, sequence_block
+from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, raw_input, sequence_block, model_config_of, set_model_config
+from .plotting import new_figure
+from ._compat import abort_collectives, coordination_service_off
 from .data import Dataset, Split, load_dataset
 from .runs import (BadInput, FolderBusy, FolderLock, RunFailed, Target, check_target, is_toolkit_folder, staged_folder,
                               staging_path, write_atomic)
@@ -273,13 +275,11 @@ def _check_own_port(spec: dict):
 # %% ../nbs/04b_distributed.ipynb #91cb7a48
 def _multiworker_strategy(timeout: float):
     "A `MultiWorkerMirroredStrategy` from `TF_CONFIG` that raises `TimeoutError` when its peers do not join within `timeout` s."
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import errors
     spec = _tf_config(); _check_own_port(spec)
-    context.context().configure_coordination_service(service_type="")  # off: its wait cannot be interrupted
+    coordination_service_off()  # its wait for peers cannot be interrupted
     ready, fired = threading.Event(), threading.Event()
     def watchdog():
-        if not ready.wait(timeout): fired.set(); context.context().abort_collective_ops(errors.DEADLINE_EXCEEDED, "peers did not join")
+        if not ready.wait(timeout): fired.set(); abort_collectives("peers did not join")
     threading.Thread(target=watchdog, daemon=True).start()
     options = tf.distribute.experimental.CommunicationOptions(
         implementation=tf.distribute.experimental.CommunicationImplementation.RING, timeout_seconds=max(120.0, 2 * timeout))
@@ -483,7 +483,7 @@ def model_parallel(cfg: ModelConfig, devices: dict | None = None, adapt_data=Non
     inputs = x = raw_input(cfg)
     for block in blocks: x = OnDevice(block, devices[block.name])(x)
     model = keras.Model(inputs, x, name=f"hybrid_{cfg.input_kind}_model_parallel")
-    model._deepseek_config = cfg
+    set_model_config(model, cfg)
     return model
 
 # %% ../nbs/04b_distributed.ipynb #5d371614

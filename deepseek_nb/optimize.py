@@ -11,7 +11,9 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig, TFLITE_MODES
-from .architecture import build_model, new_figure, BLOCKS
+from .architecture import build_model, BLOCKS, model_config_of, set_model_config
+from .plotting import new_figure
+from ._compat import flatten_layers, set_per_channel, strip_tflite_strings
 from .data import Dataset, Split, Splits, to_tfdata, load_dataset
 from .training import train, make_optimizer, resolve_loss
 from .runs import BadInput, write_atomic, check_target, marker, staged_folder
@@ -26,14 +28,10 @@ __all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'prunable_weights', 'polynomial_sparsit
 # %% ../nbs/04_optimize.ipynb #88fe5be7
 PRUNABLE = (layers.Dense, layers.EinsumDense, layers.Conv1D, layers.Conv2D, layers.LSTMCell, layers.GRUCell)
 
-def _leaf_layers(model: keras.Model):
-    "Every layer at every nesting level (blocks, RNN cells, attention projections)."
-    return [l for l in model._flatten_layers(include_self=False, recursive=True)]
-
 def prunable_weights(model: keras.Model, exclude=()) -> dict:
     "The kernels magnitude pruning acts on, by variable path (e.g. `lstm/lstm_cell/recurrent_kernel`)."
     found = {}
-    for layer in _leaf_layers(model):
+    for layer in flatten_layers(model):
         if isinstance(layer, PRUNABLE) and layer.name not in exclude:
             for v in layer.weights:
                 if v.name in ("kernel", "recurrent_kernel"): found[v.path] = v
@@ -81,7 +79,7 @@ class MagnitudePruning(keras.callbacks.Callback):
 def sparsity_report(model: keras.Model, exclude=()):
     "A table of every prunable kernel: layer type, shape, weights, zeros and sparsity, with a total row."
     import pandas as pd
-    owners = {v.path: l for l in _leaf_layers(model) for v in l.weights}
+    owners = {v.path: l for l in flatten_layers(model) for v in l.weights}
     rows = []
     for path, v in prunable_weights(model, exclude).items():
         values = keras.ops.convert_to_numpy(v)
@@ -98,9 +96,9 @@ def _copy(model: keras.Model) -> keras.Model:
     "A new model with the same architecture and weights, no optimiser state."
     clone = model.__class__.from_config(model.get_config())  # clone_model would also copy the compiled optimiser
     clone.set_weights(model.get_weights())
-    for source, copy in zip(_leaf_layers(model), _leaf_layers(clone)):  # a vocabulary is not a weight: from_config starts it empty
+    for source, copy in zip(flatten_layers(model), flatten_layers(clone)):  # a vocabulary is not a weight: from_config starts it empty
         if isinstance(source, layers.TextVectorization): copy.set_vocabulary(source.get_vocabulary())
-    if hasattr(model, "_deepseek_config"): clone._deepseek_config = model._deepseek_config
+    if model_config_of(model): set_model_config(clone, model_config_of(model))
     return clone
 
 def strip_pruning(model: keras.Model, pruning: MagnitudePruning) -> keras.Model:
@@ -238,12 +236,12 @@ def shrink_model(model: keras.Model, cfg: ModelConfig, fraction: float = 0.5, ad
         value = big[w.path]
         for axis, index in enumerate(_indices(w.path, value.ndim, keep, cfg, seq_in)): value = np.take(value, np.arange(value.shape[axis])[index], axis=axis)
         w.assign(value)
-    small._deepseek_config = small_cfg
+    set_model_config(small, small_cfg)
     return small
 
 # %% ../nbs/04_optimize.ipynb #9327e9ea
 def _model_config(model: keras.Model, data: Dataset, model_config: ModelConfig | None) -> ModelConfig:
-    cfg = model_config or getattr(model, "_deepseek_config", None) or data.model_config()
+    cfg = model_config or model_config_of(model) or data.model_config()
     if tuple(cfg.input_shape or ()) != tuple(model.input.shape[1:]) and cfg.input_kind != "text":
         raise ValueError(f"`model_config` does not describe this model: input_shape={cfg.input_shape} but the model takes "
                          f"{tuple(model.input.shape[1:])}. Pass the ModelConfig the model was built from")
@@ -278,12 +276,12 @@ QUANTIZE_MODES = ("int8",)
 
 def _owners(model: keras.Model) -> dict:
     "Variable path -> the innermost layer that holds it."
-    return {v.path: l for l in _leaf_layers(model) if not isinstance(l, keras.Model) for v in l.weights}
+    return {v.path: l for l in flatten_layers(model) if not isinstance(l, keras.Model) for v in l.weights}
 
 def quantization_report(model: keras.Model):
     "One row per layer with weights: block, type, quantisation mode (or float), weights and bytes."
     import pandas as pd
-    block_of = {id(l): b for b in BLOCKS if b in [x.name for x in model.layers] for l in _leaf_layers(model.get_layer(b))}
+    block_of = {id(l): b for b in BLOCKS if b in [x.name for x in model.layers] for l in flatten_layers(model.get_layer(b))}
     rows = {}
     for path, layer in _owners(model).items():
         v = next(w for w in layer.weights if w.path == path)
@@ -307,7 +305,7 @@ def quantize(model: keras.Model, mode: str = "int8") -> Compressed:
 # %% ../nbs/04_optimize.ipynb #8d19b39f
 def save_quantized(model: keras.Model, folder, model_config: ModelConfig | None = None, mode: str = "int8") -> Path:
     "Write a quantised model as `config.json` + `model.weights.h5` (+ `vocabulary.json` for text) in `folder`, each file atomically."
-    cfg = model_config or getattr(model, "_deepseek_config", None)
+    cfg = model_config or model_config_of(model)
     if cfg is None: raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / "config.json", json.dumps(dict(model=cfg.to_dict(), quantization=mode), indent=2))
@@ -327,7 +325,7 @@ def load_quantized(folder) -> keras.Model:
         model.get_layer("input").get_layer("vectorize").set_vocabulary(json.loads((folder / "vocabulary.json").read_text()))
     _quantize_in_place(model, saved["quantization"])
     model.load_weights(folder / "model.weights.h5")
-    model._deepseek_config = cfg
+    set_model_config(model, cfg)
     return model
 
 # %% ../nbs/04_optimize.ipynb #bdb98359
@@ -349,13 +347,6 @@ def _converter(model: keras.Model, folder: str):
     return tf.lite.TFLiteConverter.from_saved_model(folder)
 
 # %% ../nbs/04_optimize.ipynb #79ce75a8
-def _strip_strings(content: bytes) -> bytes:
-    "The flat buffer without tensor names and other debug strings (TFLite's own `strip_strings` tool)."
-    from tensorflow.lite.tools import flatbuffer_utils
-    flat = flatbuffer_utils.convert_bytearray_to_object(bytearray(content))
-    flatbuffer_utils.strip_strings(flat)
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(flat))
-
 def export_tflite(model: keras.Model, mode: str = "float32", representative_data=None, path=None, samples: int = 200,
                   per_channel: bool = False, strip: bool = True) -> bytes:
     "The `.tflite` flat buffer of `model` quantised by `mode` (batch size 1); written to `path` if given."
@@ -374,9 +365,9 @@ def export_tflite(model: keras.Model, mode: str = "float32", representative_data
             sample = np.asarray(representative_data, "float32")[:samples]
             converter.representative_dataset = lambda: ([row[None]] for row in sample)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter._experimental_disable_per_channel = not per_channel
+        set_per_channel(converter, per_channel)
         content = converter.convert()
-    if strip: content = _strip_strings(content)
+    if strip: content = strip_tflite_strings(content)
     if path is not None: Path(path).write_bytes(content)
     return content
 
@@ -557,7 +548,7 @@ def _load_run(folder: Path):
     "Model, ModelConfig, TrainConfig and Dataset of a run folder (see `Run.load`: every file checked, never a download)."
     from deepseek_nb.training import Run
     run = Run.load(folder)
-    run.model._deepseek_config = run.model_config
+    set_model_config(run.model, run.model_config)
     return run.model, run.model_config, run.train_config, run.load_data()
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import ModelConfig, TrainConfig
-from .architecture import BLOCKS, attention_scores, build_model, check_memory, new_figure, figure_png
+from .architecture import BLOCKS, attention_scores, build_model, check_memory, model_config_of, set_model_config
+from .plotting import draw_confusion, draw_sample, new_figure, figure_png
 from .data import Dataset, Split, Splits, to_tfdata
 from .runs import BadInput, Target, mark, set_aside, write_atomic
 
@@ -184,6 +185,16 @@ class Run:
         return dict(format_version=FORMAT_VERSION, dataset=self.dataset, class_names=self.class_names, data=self.data, model=self.model_config.to_dict(),
                     train=self.train_config.to_dict(), versions=dict(deepseek_nb=deepseek_nb.__version__, tensorflow=tf.__version__, keras=keras.__version__))
 
+    def __eq__(self, other) -> bool:
+        "Same configurations, data, history (to the digits history.csv keeps), metrics, best epoch and weights; the folder aside."
+        if not isinstance(other, Run): return NotImplemented
+        mine, theirs = self.model.get_weights(), other.model.get_weights()
+        return (self.config() == other.config() and self.metrics == other.metrics and self.best_epoch == other.best_epoch
+                and (self.interrupted, self.stop_reason) == (other.interrupted, other.stop_reason)
+                and self.history.keys() == other.history.keys()
+                and all(np.allclose(self.history[k], other.history[k], rtol=1e-5) for k in self.history)
+                and len(mine) == len(theirs) and all(np.array_equal(a, b) for a, b in zip(mine, theirs)))
+
     def write(self, folder) -> Path:
         "Write the run's files into `folder` (one the caller owns, such as a staging folder), each through a temporary name."
         folder = Path(folder)
@@ -208,7 +219,7 @@ def _weights_bytes(model: keras.Model) -> int:
 def _history_csv(history: dict) -> str:
     out = io.StringIO(); keys = list(history)
     writer = csv.writer(out); writer.writerow(["epoch"] + keys)
-    for i in range(len(history[keys[0]]) if keys else 0): writer.writerow([i + 1] + [f"{history[k][i]:.6g}" for k in keys])
+    for i in range(len(history[keys[0]]) if keys else 0): writer.writerow([i + 1] + [f"{history[k][i]:.9g}" for k in keys])
     return out.getvalue()
 
 # %% ../nbs/03_training.ipynb #9b70f0f6
@@ -314,7 +325,7 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
         check_memory(model_cfg, cfg.batch_size, cfg.optimizer)  # a size that cannot fit is refused before anything is built
         model = build_model(model_cfg, adapt_data=splits.train.x, seed=cfg.seed)
     else:
-        model_cfg = getattr(model, "_deepseek_config", None) or data.model_config()
+        model_cfg = model_config_of(model) or data.model_config()  # a stand-in for a model built by hand (no folder: see train)
         _check_targets(model_cfg.task, int(model.output.shape[-1]), data)
         # no reseed here: Keras layers drew their seeds when the model was built, and tf.random.set_seed
         # clears TensorFlow's caches, so the compiled steps of a warmed-up model would be rebuilt (about 1 s)
@@ -356,6 +367,9 @@ def train(model, data: Dataset, cfg: TrainConfig = None, out=None, overwrite: bo
     if not (isinstance(backup_seconds, (int, float)) and backup_seconds >= 0):
         raise ValueError(f"`backup_seconds` must be a number >= 0 (0: after every epoch). Received: backup_seconds={backup_seconds!r}")
     model, model_cfg, splits = _prepare(model, data, cfg, splits)
+    if out is not None and model_config_of(model) is None:
+        raise ValueError("A run folder records the model's ModelConfig, and this model has none (it was not made by build_model): "
+                         "record it with set_model_config(model, cfg), or pass the ModelConfig itself to train")
     target = out if isinstance(out, Target) or out is None else Target(out, overwrite, flag="overwrite=True")
     opened = target is not None and not isinstance(out, Target)
     if opened: target.open()
@@ -689,11 +703,10 @@ class Evaluation:
 
     def plot_confusion(self, normalize: bool = False):
         "The confusion matrix (rows: true class, columns: predicted), counts or row fractions."
-        from sklearn.metrics import ConfusionMatrixDisplay
         if self.confusion is None: raise ValueError("A regression model has no confusion matrix; use plot_predictions")
-        cm = self.confusion / np.maximum(self.confusion.sum(1, keepdims=True), 1) if normalize else self.confusion
-        n = len(self.class_names); fig = new_figure((1.6 + 0.5 * max(n, 4), 1.2 + 0.5 * max(n, 4))); ax = fig.subplots()
-        ConfusionMatrixDisplay(cm, display_labels=self.class_names).plot(ax=ax, colorbar=False, values_format=".2f" if normalize else "d")
+        n = max(len(self.class_names), 4)
+        fig = new_figure((1.6 + 0.5 * n, 1.2 + 0.5 * n))
+        ax = draw_confusion(fig.subplots(), self.confusion, self.class_names, normalize)
         ax.set_title(f"confusion matrix, accuracy {self.metrics['accuracy']:.2%}"); fig.tight_layout()
         return fig
 
@@ -742,17 +755,6 @@ def _top_losses(self: Evaluation, k: int = 9) -> "pd.DataFrame":
 Evaluation.per_class, Evaluation.to_dict, Evaluation._rows, Evaluation.examples, Evaluation.top_losses = _per_class, _to_dict, _rows, _examples, _top_losses
 
 # %% ../nbs/03_training.ipynb #31ed0cc8
-def _draw_sample(ax, kind: str, x, title: str, truth=None, guess=None):
-    if kind == "image": ax.imshow(np.asarray(x, "float32").squeeze(), cmap="gray_r"); ax.set_xticks([]); ax.set_yticks([])
-    elif kind == "text":
-        import textwrap
-        ax.text(0.01, 0.95, textwrap.fill(str(x), 120), va="top", fontsize=8, transform=ax.transAxes); ax.axis("off")
-    else:
-        x = np.asarray(x, "float32").reshape(len(x), -1)[:, 0]
-        ax.plot(range(len(x)), x, ".-", lw=0.8); ax.plot([len(x)], [truth], "o", label="true"); ax.plot([len(x)], [guess], "x", label="predicted")
-        ax.tick_params(labelsize=7); ax.legend(fontsize=6)
-    ax.set_title(title, fontsize=8, loc="left" if kind == "text" else "center")
-
 def _plot_top_losses(self: Evaluation, k: int = 9):
     "The `k` samples with the largest loss: prediction, truth, loss (and probability of the prediction for classes)."
     worst = np.argsort(-self.losses)[:k]
@@ -764,8 +766,8 @@ def _plot_top_losses(self: Evaluation, k: int = 9):
         if self.class_names is not None:
             guess, truth = int(self.predictions[i].argmax()), int(self.split.y[i])
             title = f"predicted {self.class_names[guess]} ({self.predictions[i, guess]:.2f}), true {self.class_names[truth]}, loss {self.losses[i]:.2f}"
-            _draw_sample(ax, self.kind, self.split.x[i], title if self.kind == "text" else title.replace(", true", "\ntrue"))
-        else: _draw_sample(ax, self.kind, self.split.x[i], f"error {np.sqrt(self.losses[i]):.3g}", self.split.y[i], self.predictions[i])
+            draw_sample(ax, self.kind, self.split.x[i], title if self.kind == "text" else title.replace(", true", "\ntrue"))
+        else: draw_sample(ax, self.kind, self.split.x[i], f"error {np.sqrt(self.losses[i]):.3g}", self.split.y[i], self.predictions[i])
     for ax in axes[len(worst):]: ax.axis("off")
     fig.suptitle(f"the {len(worst)} largest losses of {len(self.losses)}", fontsize=10); fig.tight_layout()
     return fig
@@ -811,7 +813,7 @@ def _plot_attention(self: Evaluation, index: int = 0):
         scores, labels = scores[np.ix_(keep, keep)], [labels[i] for i in keep]
     fig = new_figure((11, 4.6) if self.kind == "image" else (7.5, 6.5) if len(labels) > 8 else (6, 4.8)); axes = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1, 2))) if self.kind == "image" else [None, fig.subplots()]
     if self.kind == "image":
-        _draw_sample(axes[0], "image", x, "input; bar: attention received")
+        draw_sample(axes[0], "image", x, "input; bar: attention received")
         rows = np.repeat(scores.mean(0), max(1, np.asarray(x).shape[0] // len(scores)))
         axes[0].imshow(rows[:, None], extent=(np.asarray(x).shape[1] - 0.5, np.asarray(x).shape[1] + 0.5, len(rows) - 0.5, -0.5), cmap="viridis")
         axes[0].set_xlim(-0.5, np.asarray(x).shape[1] + 0.5)
@@ -887,8 +889,9 @@ def _load(cls, folder) -> Run:
     _local_source(config, folder / "config.json")
     model = _load_model(folder / "model.keras")
     metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").is_file() else {}
-    run = cls(model, config["model"], config["train"], _history_from_csv(folder / "history.csv"), metrics.get("best_epoch", 1) - 1,
-              metrics, config["dataset"], folder, class_names=_class_names(config, model), data=config.get("data"))
+    run = cls(set_model_config(model, config["model"]), config["model"], config["train"], _history_from_csv(folder / "history.csv"),
+              metrics.get("best_epoch", 1) - 1, metrics, config["dataset"], folder, interrupted=metrics.get("interrupted", False),
+              stop_reason=metrics.get("stop_reason"), class_names=_class_names(config, model), data=config.get("data"))
     run.source = lambda: _local_source(config, folder / "config.json")  # checked only when the run's own data is asked for
     return run
 

@@ -9,7 +9,9 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig
-from .architecture import build_model, decision_head, input_block, raw_input, new_figure
+from .architecture import build_model, decision_head, input_block, raw_input, model_config_of, set_model_config
+from .plotting import new_figure
+from ._compat import flatten_layers
 from .data import Dataset, Split, Splits, load_dataset
 from .training import train, Run
 from .optimize import _copy, accuracy
@@ -66,7 +68,7 @@ def with_new_head(model: keras.Model, model_config: ModelConfig, num_classes: in
     for block in body: x = block(x)
     head = decision_head(cfg, tuple(x.shape[1:])) if len(x.shape) == 3 else _dense_head(x.shape[-1], num_classes, cfg.dense_units, cfg.dropout)
     tuned = keras.Model(inputs, head(x), name=model.name)
-    tuned._deepseek_config = cfg
+    set_model_config(tuned, cfg)
     return tuned
 
 # %% ../nbs/04a_transfer.ipynb #321de2a2
@@ -84,7 +86,7 @@ def set_trainable(model: keras.Model, unfreeze=()) -> keras.Model:
         block.trainable = name == "head" or name in unfreeze or bool(wanted)
         if wanted and name not in unfreeze:
             for layer in _inner(block): layer.trainable = layer.name in wanted
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in flatten_layers(model):
         if isinstance(layer, layers.BatchNormalization): layer.trainable = False
     return model
 
@@ -93,7 +95,7 @@ def fine_tune(model: keras.Model, data: Dataset, model_config: ModelConfig | Non
               splits: Splits | None = None, unfreeze=("sequence",), fine_tune_epochs: int | None = None, lr_factor: float = 0.3,
               verbose: int = 0) -> Run:
     "Transfer a trained `model` to `data`: new head, train it on a frozen body, then unfreeze `unfreeze` at a lower learning rate."
-    model_cfg = model_config or getattr(model, "_deepseek_config", None)
+    model_cfg = model_config or model_config_of(model)
     if model_cfg is None: raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
     if data.task != "classification": raise ValueError(f"fine_tune needs a classification data set. Received: {data.name} ({data.task})")
     if not 0 < lr_factor <= 1: raise ValueError(f"`lr_factor` must be in (0, 1]. Received: lr_factor={lr_factor}")
@@ -148,5 +150,5 @@ def backbone_model(model_config: ModelConfig, name: str = "MobileNetV3Small", we
     head = _dense_head(features.output.shape[-1], model_config.num_classes, model_config.dense_units, model_config.dropout)
     inputs = raw_input(model_config)
     model = keras.Model(inputs, head(features(entry(inputs))), name=f"{name.lower()}_{model_config.input_kind}")
-    model._deepseek_config = model_config
+    set_model_config(model, model_config)
     return model

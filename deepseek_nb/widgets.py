@@ -11,7 +11,9 @@ import numpy as np
 import ipywidgets as W
 import keras
 from .config import ModelConfig, TrainConfig, preset, PRESETS, OPTIMIZERS, SCHEDULES, RNNS
-from .architecture import BLOCKS, build_model, cost_summary, attention_scores, new_figure, raw_input, figure_png
+from .architecture import BLOCKS, build_model, cost_summary, attention_scores, raw_input, model_config_of, set_model_config
+from .plotting import new_figure, figure_png
+from ._compat import symbolic_build
 from .architecture import estimate_costs, memory_estimate, check_memory
 from .data import Dataset, load_dataset, to_tfdata
 from .augment import image_augmenter, preview
@@ -200,8 +202,7 @@ def _build_for_tracing(model: keras.Model, split, batch_size: int):
     x = split.x[:batch_size]
     x = keras.ops.convert_to_tensor(x.astype(str)) if x.dtype.kind in "OUS" else x.astype("float32")
     y = split.y[:batch_size].astype("int32" if split.y.dtype.kind in "iu" else "float32")
-    try: model._symbolic_build(data_batch=(x, y))  # Keras' own pre-build (private): without it the metrics are built in the trace
-    except Exception: pass  # an older or newer Keras: the step is then traced twice, nothing worse
+    symbolic_build(model, x, y)  # without it the metrics are built in the trace, which is then traced twice
 
 class BuildBeforeTracing(keras.callbacks.Callback):
     "`_build_for_tracing` at the start of `fit`, after `train` compiled the model: a cold start with one trace instead of two."
@@ -322,7 +323,7 @@ def with_augmentation(model: keras.Model, cfg: ModelConfig, augment) -> keras.Mo
     x = augment(inputs)
     for name in BLOCKS: x = model.get_layer(name)(x)
     augmented = keras.Model(inputs, x, name=model.name)
-    augmented._deepseek_config = cfg
+    set_model_config(augmented, cfg)
     return augmented
 
 # %% ../nbs/05_widgets.ipynb #3289e92d
@@ -643,7 +644,7 @@ def _build(model_cfg: ModelConfig, train_cfg: TrainConfig, splits, augment: bool
     "The Playground's model: `build_model` adapted to the training split, with augmentation in front if asked."
     model = build_model(model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed)
     model = with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed)) if augment else model
-    model._deepseek_config = model_cfg
+    set_model_config(model, model_cfg)
     return model
 
 # %% ../nbs/05_widgets.ipynb #fae1a8d6
