@@ -195,7 +195,7 @@ def _attention_input(model: keras.Model, x):
 
 def attention_scores(model: keras.Model, x) -> np.ndarray:
     "Attention scores of the samples `x`: an array (batch, heads, queries, keys)."
-    if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind in "OUS"): x = keras.ops.convert_to_tensor(np.asarray(x, dtype=str))
+    if model.input.dtype == "string": x = keras.ops.convert_to_tensor(np.asarray(x, dtype=str))  # a list or array of texts
     h = _attention_input(model, x)
     _, scores = model.get_layer("sequence").get_layer("attention")(h, h, return_attention_scores=True)
     return keras.ops.convert_to_numpy(scores)

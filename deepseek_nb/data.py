@@ -13,11 +13,11 @@ from .config import ModelConfig, TrainConfig, preset, PRESETS, _one_of
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
-           'TEXT_COVERAGE', 'CLEAN_CHECKS', 'data_dir', 'Split', 'Splits', 'Dataset', 'to_tfdata', 'windows',
-           'from_arrays', 'load_dataset', 'text_defaults', 'read_inputs', 'duplicates', 'near_duplicates', 'non_finite',
-           'out_of_range', 'empty_texts', 'label_order', 'train_test_overlap', 'out_of_fold_probabilities',
-           'label_issues', 'AuditReport', 'audit', 'Cleaned', 'clean', 'class_weights', 'oversample',
-           'plot_class_balance']
+           'TEXT_COVERAGE', 'CLEAN_CHECKS', 'data_dir', 'Split', 'Splits', 'Dataset', 'is_text', 'model_inputs',
+           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'read_inputs',
+           'duplicates', 'near_duplicates', 'non_finite', 'out_of_range', 'empty_texts', 'label_order',
+           'train_test_overlap', 'out_of_fold_probabilities', 'label_issues', 'AuditReport', 'audit', 'Cleaned',
+           'clean', 'class_weights', 'oversample', 'plot_class_balance']
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
@@ -109,13 +109,29 @@ class Dataset:
         train, val = train_test_split(rest, test_size=n_val, stratify=None if strat is None else self.y[rest], random_state=seed)
         return train, val, test
 
+# %% ../nbs/02_data.ipynb #08c0bc1d
+def is_text(x) -> bool:
+    "Whether the samples `x` are text (an array of strings or Python objects) rather than numbers."
+    return np.asarray(x).dtype.kind in "OUS"
+
+def model_inputs(x, tensor: bool = False):
+    "Samples `x` as the model takes them: str for text, float32 otherwise; a tensor with `tensor` (to call a text model directly)."
+    x = np.asarray(x)
+    x = x.astype(str) if is_text(x) else x.astype("float32")
+    if not tensor: return x
+    import keras
+    return keras.ops.convert_to_tensor(x)
+
+def model_targets(y) -> np.ndarray:
+    "Targets `y` as training takes them: int32 class indices, float32 regression values."
+    y = np.asarray(y)
+    return y.astype("int32") if y.dtype.kind in "iub" else y.astype("float32")
+
 # %% ../nbs/02_data.ipynb #63c2902c
 def to_tfdata(split: Split, batch_size: int = 32, shuffle: bool = False, seed: int = 0, augment=None):
     "A batched, cached, prefetched `tf.data.Dataset` of `(x, y)` for `split`."
     import tensorflow as tf
-    x = split.x.astype(str) if split.x.dtype.kind in "OUS" else split.x.astype("float32")
-    y = split.y.astype("int32") if split.y.dtype.kind in "iu" else split.y.astype("float32")
-    data = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    data = tf.data.Dataset.from_tensor_slices((model_inputs(split.x), model_targets(split.y))).cache()
     if shuffle: data = data.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size)
     if augment is not None: data = data.map(lambda xb, yb: (augment(xb), yb), num_parallel_calls=tf.data.AUTOTUNE)
@@ -256,7 +272,7 @@ def from_arrays(x, y, kind: str | None = None, class_names=None, name: str = "ar
     if len(x) != len(y): raise ValueError(f"x and y must have the same number of samples. Received: {len(x)} inputs and {len(y)} targets")
     if y.ndim != 1: raise ValueError(f"y must be one target per sample, shape (n,). Received shape {y.shape}")
     _check_targets(y, f"y of {name!r}")
-    kind = kind or ("text" if x.dtype.kind in "OUS" else "image" if x.ndim in (3, 4) else "series")
+    kind = kind or ("text" if is_text(x) else "image" if x.ndim in (3, 4) else "series")
     if kind not in ("image", "text", "series"): raise ValueError(f"`kind` must be one of 'image', 'text', 'series'. Received: kind={kind!r}")
     if kind != "text": x = x.astype("float32")
     task = task or ("regression" if y.dtype.kind == "f" and not np.all(y == np.round(y)) else "classification")

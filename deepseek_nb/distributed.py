@@ -13,7 +13,7 @@ from .config import ModelConfig, TrainConfig, _int_at_least, _one_of
 from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, raw_input, sequence_block, model_config_of, set_model_config
 from .plotting import new_figure
 from ._compat import abort_collectives, coordination_service_off
-from .data import Dataset, Split, load_dataset
+from .data import Dataset, Split, load_dataset, model_inputs, model_targets
 from .runs import (BadInput, FolderBusy, FolderLock, RunFailed, Target, check_target, is_toolkit_folder, staged_folder,
                               staging_path, write_atomic)
 from .training import Run, make_optimizer, train
@@ -146,8 +146,7 @@ def one_step(model_cfg: ModelConfig, x, y, strategy=None, seed: int = 0, learnin
 
 # %% ../nbs/04b_distributed.ipynb #3f616f9f
 def _arrays(split: Split):
-    x = split.x.astype(str) if split.x.dtype.kind in "OUS" else split.x.astype("float32")
-    return x, split.y.astype("int32") if split.y.dtype.kind in "iu" else split.y.astype("float32")
+    return model_inputs(split.x), model_targets(split.y)
 
 def _train_input(split: Split, global_batch: int, seed: int):
     "Per-worker input: the same seeded shuffle everywhere, then this worker's shard, in per-replica batches, forever."

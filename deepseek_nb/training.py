@@ -12,7 +12,7 @@ import keras
 from .config import ModelConfig, TrainConfig
 from .architecture import BLOCKS, attention_scores, build_model, check_memory, model_config_of, set_model_config
 from .plotting import draw_confusion, draw_sample, new_figure, figure_png
-from .data import Dataset, Split, Splits, to_tfdata
+from .data import Dataset, Split, Splits, to_tfdata, is_text, model_inputs
 from .runs import BadInput, Target, mark, set_aside, write_atomic
 
 # %% auto #0
@@ -534,7 +534,7 @@ def _one_batch(data, batch_size: int, seed: int = 0):
     x, y = (data.x, data.y) if isinstance(data, Split) else data
     pick = np.random.default_rng(seed).permutation(len(y))[:batch_size]
     x = np.asarray(x)[pick]
-    return (keras.ops.convert_to_tensor(x.astype(str)) if x.dtype.kind in "OUS" else x.astype("float32")), np.asarray(y)[pick]
+    return model_inputs(x, tensor=True), np.asarray(y)[pick]
 
 def _loss_for(model: keras.Model):
     "The compiled loss of `model`, else the one its output implies (cross-entropy for a softmax, MSE otherwise)."
@@ -656,7 +656,7 @@ def _eval_data(run_or_model, data, split: str, cfg: TrainConfig | None):
         part = Split(data.x, data.y, np.arange(len(data))) if split == "all" else getattr(data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed), split)
         return model, part, data.kind, data.class_names, [data.sources[i] for i in part.index] if data.sources else None
     part = data if isinstance(data, Split) else Split(np.asarray(data[0]), np.asarray(data[1]), np.arange(len(data[1])))
-    kind = "text" if part.x.dtype.kind in "OUS" else "image" if part.x.ndim >= 3 else "series"
+    kind = "text" if is_text(part.x) else "image" if part.x.ndim >= 3 else "series"
     classes = model.output.shape[-1]
     names = run_or_model.class_names if isinstance(run_or_model, Run) and run_or_model.class_names else [str(i) for i in range(classes)]
     return model, part, kind, names if classes > 1 else None, None

@@ -15,7 +15,7 @@ from .architecture import BLOCKS, build_model, cost_summary, attention_scores, r
 from .plotting import new_figure, figure_png
 from ._compat import symbolic_build
 from .architecture import estimate_costs, memory_estimate, check_memory
-from .data import Dataset, load_dataset, to_tfdata
+from .data import Dataset, load_dataset, to_tfdata, model_inputs, model_targets
 from .augment import image_augmenter, preview
 from .training import Run, evaluate, train, resolve_loss, make_optimizer, plot_schedule
 
@@ -175,7 +175,7 @@ def plot_curves(history: dict, batches=(), earlier=(), title: str | None = None)
 def initial_logs(model: keras.Model, split, batch_size: int, loss: str, classify: bool) -> dict:
     "Loss and accuracy (or RMSE) of the untrained `model` on the first `batch_size` samples of `split`, computed eagerly."
     x, y = split.x[:batch_size], split.y[:batch_size]
-    x = keras.ops.convert_to_tensor(x.astype(str)) if x.dtype.kind in "OUS" else x.astype("float32")
+    x = model_inputs(x, tensor=True)
     predicted = keras.ops.convert_to_numpy(model(x, training=False))
     targets = y if classify else y.astype("float32")[:, None]
     logs = dict(loss=float(np.mean(keras.ops.convert_to_numpy(keras.losses.get(loss)(targets, predicted)))))
@@ -200,8 +200,7 @@ def _build_for_tracing(model: keras.Model, split, batch_size: int):
     "Create the optimizer's and the metrics' variables now: created inside the first trace, they make TensorFlow trace the step twice."
     if not model.optimizer.built: model.optimizer.build(model.trainable_variables)
     x = split.x[:batch_size]
-    x = keras.ops.convert_to_tensor(x.astype(str)) if x.dtype.kind in "OUS" else x.astype("float32")
-    y = split.y[:batch_size].astype("int32" if split.y.dtype.kind in "iu" else "float32")
+    x, y = model_inputs(x, tensor=True), model_targets(split.y[:batch_size])
     symbolic_build(model, x, y)  # without it the metrics are built in the trace, which is then traced twice
 
 class BuildBeforeTracing(keras.callbacks.Callback):
@@ -213,8 +212,7 @@ def _one_batch(split, batch_size: int):
     "An iterator over one batch with the element types of `to_tfdata(split, batch_size)` (so the traced step fits its batches), uncached."
     import tensorflow as tf
     x, y = split.x[:batch_size], split.y[:batch_size]
-    x = x.astype(str) if x.dtype.kind in "OUS" else x.astype("float32")
-    y = y.astype("int32") if y.dtype.kind in "iu" else y.astype("float32")
+    x, y = model_inputs(x), model_targets(y)
     return iter(tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size))
 
 def warm_validation(model: keras.Model, splits, batch_size: int):
