@@ -17,9 +17,9 @@ from .runs import BadInput, Target, mark, set_aside, write_atomic
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'OneCycle', 'learning_rate_schedule', 'make_optimizer', 'schedule_values', 'plot_schedule',
-           'categorical_crossentropy_from_indices', 'binary_crossentropy_from_softmax', 'resolve_loss', 'BestWeights',
-           'StopOnNaN', 'Run', 'plot_history', 'train', 'LiveCurves', 'gradient_norms', 'plot_gradient_norms', 'LRFind',
-           'lr_find', 'evaluate', 'Evaluation']
+           'categorical_crossentropy_from_indices', 'binary_crossentropy_from_softmax', 'resolve_loss',
+           'compile_arguments', 'BestWeights', 'StopOnNaN', 'Run', 'plot_history', 'train', 'LiveCurves',
+           'gradient_norms', 'plot_gradient_norms', 'LRFind', 'lr_find', 'evaluate', 'Evaluation']
 
 # %% ../nbs/03_training.ipynb #b9a22aa5
 @keras.saving.register_keras_serializable("deepseek_nb")
@@ -113,6 +113,13 @@ def resolve_loss(cfg: TrainConfig, model_cfg_task: str, num_classes: int | None 
         return binary_crossentropy_from_softmax
     if cfg.loss == "categorical_crossentropy": return categorical_crossentropy_from_indices
     return cfg.loss
+
+# %% ../nbs/03_training.ipynb #632772f2
+def compile_arguments(model_cfg: ModelConfig, cfg: TrainConfig, steps_per_epoch: int) -> dict:
+    "The `optimizer`, `loss` and `metrics` every training in the toolkit compiles a model with (pass them to `model.compile`)."
+    classify = model_cfg.task == "classification"
+    return dict(optimizer=make_optimizer(cfg, steps_per_epoch), loss=resolve_loss(cfg, model_cfg.task, model_cfg.num_classes),
+                metrics=["accuracy"] if classify else [keras.metrics.RootMeanSquaredError(name="rmse")])
 
 # %% ../nbs/03_training.ipynb #fd38a7c3
 class BestWeights(keras.callbacks.Callback):
@@ -386,9 +393,7 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     train_data = to_tfdata(splits.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     val_data = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
     classify = model_cfg.task == "classification"
-    model.compile(optimizer=make_optimizer(cfg, math.ceil(len(splits.train) / cfg.batch_size)),
-                  loss=resolve_loss(cfg, model_cfg.task, model_cfg.num_classes),
-                  metrics=["accuracy"] if classify else [keras.metrics.RootMeanSquaredError(name="rmse")])
+    model.compile(**compile_arguments(model_cfg, cfg, math.ceil(len(splits.train) / cfg.batch_size)))
     model.optimizer.build(model.trainable_variables)  # built before the first trace: Keras would otherwise trace the train step twice
     monitor, initial = "val_loss" if val_data is not None else "loss", model.get_weights()
     try: restored = _restore(model, target, state) if state else None
