@@ -7,89 +7,214 @@ from __future__ import annotations
 import argparse, errno, json, sys, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
-from .runs import BadInput, RunFailed, Target, interrupted_run, new_run_folder, run_name
+from deepseek_nb.runs import (
+    BadInput,
+    FolderLock,
+    RunFailed,
+    Target,
+    check_target,
+    interrupted_run,
+    marker,
+    new_run_folder,
+    run_name,
+    staged_folder,
+    write_atomic,
+)
 
 # %% auto #0
 __all__ = ['UsageError', 'add_compress_parser', 'add_evaluate_parsers', 'make_parser', 'cmd_train', 'cmd_audit', 'cmd_evaluate',
-           'cmd_predict', 'main']
+           'cmd_predict', 'cmd_compress', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(BadInput):
     "A problem with a flag: reported in one line, exit status 2."
 
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message): raise UsageError(message)
+    def error(self, message):
+        raise UsageError(message)
+
 
 def _positive_int(text: str) -> int:
-    try: value = int(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1: raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
 
 def _positive_float(text: str) -> float:
-    try: value = float(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"): raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
+
 def _seconds(text: str) -> float:
-    try: value = float(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not 0 <= value < float("inf"): raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
     return value
 
 # %% ../nbs/06_cli.ipynb #e21ee277
+def _share(text: str) -> float:
+    "A fraction strictly between 0 and 1 (`--sparsity`, `--fraction`)."
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (both excluded), got {text}")
+    return value
+
+
+def _tflite_modes(text: str) -> tuple:
+    "Comma-separated TFLite modes (`--tflite`), each one of `TFLITE_MODES`."
+    modes = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in modes if m not in TFLITE_MODES]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"must be drawn from {', '.join(TFLITE_MODES)}, got {', '.join(bad)}"
+        )
+    return modes
+
+
 def add_compress_parser(commands):
     "Add the `compress` command to the `deepseek-nb` sub-command parsers."
-    c = commands.add_parser("compress", help="prune, quantise and export a trained run; print the comparison table",
-                            description="Prune (unstructured and structured), quantise (Keras int8) and export (TFLite) the model of "
-                                        "a run folder, then print size, latency, throughput and accuracy of every variant.")
+    c = commands.add_parser(
+        "compress",
+        help="prune, quantise and export a trained run; print the comparison table",
+        description="Prune (unstructured and structured), quantise (Keras int8) and export (TFLite) "
+        "the model of a run folder, then print size, latency, throughput and accuracy "
+        "of every variant.",
+    )
     c.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
-    c.add_argument("--sparsity", type=float, default=0.8, help="unstructured target sparsity (default: 0.8)")
-    c.add_argument("--fraction", type=float, default=0.5, help="fraction of filters, units and heads to remove (default: 0.5)")
-    c.add_argument("--epochs", type=int, default=8, help="fine-tuning epochs of each pruned model (default: 8)")
-    c.add_argument("--tflite", default=",".join(TFLITE_MODES), help=f"TFLite modes, comma-separated (default: {','.join(TFLITE_MODES)})")
-    c.add_argument("--repeats", type=int, default=100, help="timed batch-1 calls per variant (default: 100)")
-    c.add_argument("--out", type=Path, help="folder to write the compressed models and the table to (default: RUN/compressed, replaced whole by a later compress)")
+    c.add_argument("--sparsity", type=_share, default=0.8, help="unstructured target sparsity (default: 0.8)")
+    c.add_argument(
+        "--fraction",
+        type=_share,
+        default=0.5,
+        help="fraction of filters, units and heads to remove (default: 0.5)",
+    )
+    c.add_argument(
+        "--epochs", type=_positive_int, default=8, help="fine-tuning epochs of each pruned model (default: 8)"
+    )
+    c.add_argument(
+        "--tflite",
+        type=_tflite_modes,
+        default=TFLITE_MODES,
+        help=f"TFLite modes, comma-separated (default: {','.join(TFLITE_MODES)})",
+    )
+    c.add_argument(
+        "--repeats", type=_positive_int, default=100, help="timed batch-1 calls per variant (default: 100)"
+    )
+    c.add_argument(
+        "--out",
+        type=Path,
+        help="folder to write the compressed models and the table to "
+        "(default: RUN/compressed, replaced whole by a later compress)",
+    )
     c.add_argument("--json", action="store_true", help="print the table as JSON rows")
     return c
 
 # %% ../nbs/06_cli.ipynb #2da7c272
 def add_evaluate_parsers(commands):
     "Add `evaluate` and `predict`: a trained run on new data."
-    e = commands.add_parser("evaluate", help="score a trained run on another data set (accuracy, per-class precision/recall, confusion matrix)",
-                            description="Score the model of a run folder on another data set, loaded the way the run was trained, and write "
-                                        "the confusion matrix, the metrics and every prediction next to the run (RUN/evaluations/NAME).")
+    e = commands.add_parser(
+        "evaluate",
+        help="score a trained run on another data set (accuracy, per-class precision/recall, confusion "
+             "matrix)",
+        description="Score the model of a run folder on another data set, loaded the way the run was "
+                    "trained, and write "
+        "the confusion matrix, the metrics and every prediction next to the run (RUN/evaluations/NAME).",
+    )
     e.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
-    e.add_argument("--dataset", required=True, help="bundled name, .csv file, .npz file or folder of images in class sub-folders")
+    e.add_argument(
+        "--dataset",
+        required=True,
+        help="bundled name, .csv file, .npz file or folder of images in class sub-folders",
+    )
     e.add_argument("--text-column", help="CSV column holding the texts (default: text)")
     e.add_argument("--label-column", help="CSV column holding the labels (default: label)")
-    e.add_argument("--json", action="store_true", help="print only JSON: accuracy (or RMSE), n_samples, per_class, written")
-    p = commands.add_parser("predict", help="label new data with a trained run; writes a CSV of source, prediction, confidence",
-                            description="Label new inputs (an image, a folder of images, a CSV file with a text column, a text file) with "
-                                        "the model of a run folder; writes one CSV row per input (default: RUN/predictions/NAME.csv).")
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="print only JSON: accuracy (or RMSE), n_samples, per_class, written",
+    )
+    p = commands.add_parser(
+        "predict",
+        help="label new data with a trained run; writes a CSV of source, prediction, confidence",
+        description="Label new inputs (an image, a folder of images, a CSV file with a text column, a text "
+                    "file) with "
+        "the model of a run folder; writes one CSV row per input (default: RUN/predictions/NAME.csv).",
+    )
     p.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
-    p.add_argument("--input", type=Path, required=True, help="image file, folder of images, .csv file or .txt file (or a folder of them)")
+    p.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        help="image file, folder of images, .csv file or .txt file (or a folder of them)",
+    )
     p.add_argument("--text-column", default="text", help="CSV column holding the texts (default: text)")
-    p.add_argument("--out", type=Path, help="CSV file to write (default: RUN/predictions/NAME.csv; an existing file is never replaced)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="CSV file to write (default: RUN/predictions/NAME.csv; an existing file is never replaced)",
+    )
     return e, p
 
 # %% ../nbs/06_cli.ipynb #badf19b6
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="deepseek-nb", description="Build, train and optimise a hybrid CNN + LSTM/GRU + attention model.")
+    "The `deepseek-nb` parser: `train`, `audit`, `compress`, `evaluate` and `predict`."
+    parser = _Parser(
+        prog="deepseek-nb", description="Build, train and optimise a hybrid CNN + LSTM/GRU + attention model."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    t = commands.add_parser("train", help="train the hybrid model and write a run folder",
-                            description="Train the hybrid model on a data set and write a run folder "
-                                        "(config.json, history.csv, metrics.json, curves.png, model.keras).")
-    t.add_argument("--dataset", default="digits", help="bundled data set (digits, mnist5k, sentence_polarity, sunspots), "
-                   "a .csv file (a text and a label column), a .npz file or a folder of images in one sub-folder per class (default: digits)")
-    t.add_argument("--test", help="a separate test set (same kind of file or folder) to score the model on, instead of splitting one off")
+    t = commands.add_parser(
+        "train",
+        help="train the hybrid model and write a run folder",
+        description="Train the hybrid model on a data set and write a run folder "
+        "(config.json, history.csv, metrics.json, curves.png, model.keras).",
+    )
+    t.add_argument(
+        "--dataset",
+        default="digits",
+        help="bundled data set (digits, mnist5k, sentence_polarity, sunspots), "
+        "a .csv file (a text and a label column), a .npz file or a folder of images in one sub-folder per "
+        "class (default: digits)",
+    )
+    t.add_argument(
+        "--test",
+        help="a separate test set (same kind of file or folder) to score the model on, instead of splitting "
+             "one off",
+    )
     t.add_argument("--text-column", help="CSV column holding the texts (default: text)")
     t.add_argument("--label-column", help="CSV column holding the labels (default: label)")
-    t.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"),
-                   help="resize a folder's images to this size (default: their most common size, at most 128 a side)")
-    t.add_argument("--sequence-length", type=_positive_int, help="tokens kept per text (default: covers 95 %% of the training texts, at most 1,024)")
-    t.add_argument("--vocab-size", type=_positive_int, help="words in the vocabulary (default: covers 95 %% of word occurrences, at most 20,000)")
+    t.add_argument(
+        "--image-size",
+        type=_positive_int,
+        nargs=2,
+        metavar=("HEIGHT", "WIDTH"),
+        help="resize a folder's images to this size (default: their most common size, at most 128 a side)",
+    )
+    t.add_argument(
+        "--sequence-length",
+        type=_positive_int,
+        help="tokens kept per text (default: covers 95 %% of the training texts, at most 1,024)",
+    )
+    t.add_argument(
+        "--vocab-size",
+        type=_positive_int,
+        help="words in the vocabulary (default: covers 95 %% of word occurrences, at most 20,000)",
+    )
     t.add_argument("--epochs", type=_positive_int, help="maximum epochs (early stopping may end sooner)")
     t.add_argument("--depth", type=_positive_int, help="convolution blocks in the feature extractor")
     t.add_argument("--width", type=_positive_int, help="filters per convolution")
@@ -97,22 +222,51 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=_positive_float, help="peak learning rate")
     t.add_argument("--batch-size", type=_positive_int, help="samples per batch")
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    t.add_argument("--out", type=Path, help="run folder to write (default: a new folder runs/NAME, runs/NAME-2, ...; "
-                   "an interrupted run of the same command is resumed instead)")
-    t.add_argument("--force", action="store_true", help="replace the --out run folder if it holds a run (never a folder deepseek-nb did not make)")
-    t.add_argument("--backup-seconds", type=_seconds, default=30.0, help="seconds of training between two backups for resuming; "
-                   "a kill loses at most this much (0: after every epoch; default: 30)")
+    t.add_argument(
+        "--out",
+        type=Path,
+        help="run folder to write (default: a new folder runs/NAME, runs/NAME-2, ...; "
+        "an interrupted run of the same command is resumed instead)",
+    )
+    t.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the --out run folder if it holds a run (never a folder deepseek-nb did not make)",
+    )
+    t.add_argument(
+        "--backup-seconds",
+        type=_seconds,
+        default=30.0,
+        help="seconds of training between two backups for resuming; "
+        "a kill loses at most this much (0: after every epoch; default: 30)",
+    )
     t.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
     t.add_argument("--quiet", action="store_true", help="no per-epoch progress")
-    t.add_argument("--workers", type=_positive_int, default=1, help="train with N local worker processes (data parallel over 127.0.0.1, see deepseek_nb.distributed); --batch-size is then per worker (default: 1)")
-    a = commands.add_parser("audit", help="check a data set for duplicates, broken values, sorted labels, label errors, ...",
-                            description="Audit a data set (see deepseek_nb.data.audit) and print the report as a table or as JSON.")
+    t.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="train with N local worker processes (data parallel over 127.0.0.1, see "
+             "deepseek_nb.distributed); --batch-size is then per worker (default: 1)",
+    )
+    a = commands.add_parser(
+        "audit",
+        help="check a data set for duplicates, broken values, sorted labels, label errors, ...",
+        description="Audit a data set (see deepseek_nb.data.audit) and print the report as a table or as "
+                    "JSON.",
+    )
     source = a.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="bundled or Keras data set name, or a .csv file / image folder")
     source.add_argument("--npz", type=Path, help=".npz file with arrays images/labels (or x/y)")
-    a.add_argument("--test", help="a separate test set: also check it for samples that are in the data set too (leakage)")
+    a.add_argument(
+        "--test", help="a separate test set: also check it for samples that are in the data set too (leakage)"
+    )
     a.add_argument("--json", action="store_true", help="print the report as JSON (lists hold sample indices)")
-    a.add_argument("--no-label-errors", action="store_true", help="skip the label-error check (the one that trains quick models)")
+    a.add_argument(
+        "--no-label-errors",
+        action="store_true",
+        help="skip the label-error check (the one that trains quick models)",
+    )
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
     add_compress_parser(commands)
     add_evaluate_parsers(commands)
@@ -120,25 +274,61 @@ def make_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
 def _load(args, source=None, like=None):
-    "The data set named by `--dataset` (or `source`), with the loading flags the user gave; `like`: a data set whose image size and classes to follow."
+    """The data set named by `--dataset` (or `source`), with the loading flags the user gave; `like`: a data
+    set whose image size and classes to follow."""
     from deepseek_nb.data import load_dataset
-    image_size = tuple(args.image_size) if args.image_size else like.info.get("image_size") if like is not None else None
-    options = dict(text_column=args.text_column, label_column=args.label_column, image_size=image_size,
-                   color_mode=like.info.get("color_mode") if like is not None else None, class_names=like.class_names if like is not None else None)
+
+    image_size = (
+        tuple(args.image_size)
+        if args.image_size
+        else like.info.get("image_size") if like is not None else None
+    )
+    options = dict(
+        text_column=args.text_column,
+        label_column=args.label_column,
+        image_size=image_size,
+        color_mode=like.info.get("color_mode") if like is not None else None,
+        class_names=like.class_names if like is not None else None,
+    )
     return load_dataset(source or args.dataset, **{k: v for k, v in options.items() if v is not None})
+
 
 def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
     "The preset (or for a user's data, the configuration derived from it), overridden by the flags."
     user_text = data.kind == "text" and args.dataset not in PRESETS
-    train_cfg = preset(args.dataset)[1] if args.dataset in PRESETS else preset("sentence_polarity")[1] if user_text else TrainConfig()
-    train_changes = {k: v for k, v in dict(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-                                           seed=args.seed).items() if v is not None}
-    if args.epochs is not None: train_changes["min_epochs"] = min(train_cfg.min_epochs, args.epochs - 1)
+    train_cfg = (
+        preset(args.dataset)[1]
+        if args.dataset in PRESETS
+        else preset("sentence_polarity")[1] if user_text else TrainConfig()
+    )
+    train_changes = {
+        k: v
+        for k, v in dict(
+            epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed
+        ).items()
+        if v is not None
+    }
+    if args.epochs is not None:
+        train_changes["min_epochs"] = min(train_cfg.min_epochs, args.epochs - 1)
     train_cfg = train_cfg.replace(**train_changes)
-    model_changes = {k: v for k, v in dict(depth=args.depth, width=args.width, heads=args.heads, sequence_length=args.sequence_length,
-                                           vocab_size=args.vocab_size).items() if v is not None}
-    train_split = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train if data.kind == "text" else None
+    model_changes = {
+        k: v
+        for k, v in dict(
+            depth=args.depth,
+            width=args.width,
+            heads=args.heads,
+            sequence_length=args.sequence_length,
+            vocab_size=args.vocab_size,
+        ).items()
+        if v is not None
+    }
+    train_split = (
+        data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train
+        if data.kind == "text"
+        else None
+    )
     return data.model_config(train_split=train_split, **model_changes), train_cfg
+
 
 def _data_note(data, model_cfg) -> str:
     "What the toolkit chose for the data, in one short block: the summary, and how many texts are cut if any."
@@ -148,24 +338,35 @@ def _data_note(data, model_cfg) -> str:
 # %% ../nbs/06_cli.ipynb #626be22d
 _NOT_THE_RUN = ("out", "force", "quiet", "verbose", "backup_seconds", "command")
 
+
 def _command(args) -> list:
     "What makes two `train` commands the same run: every setting but where it goes and how it reports."
     return ["train"] + [f"{k}={v}" for k, v in sorted(vars(args).items()) if k not in _NOT_THE_RUN]
 
+
 def _train_target(args) -> Target:
-    "The locked run folder: `--out`, else the newest interrupted run of the same command, else a new `runs/NAME[-N]`."
+    """The locked run folder: `--out`, else the newest interrupted run of the same command, else a new
+    `runs/NAME[-N]`."""
     command = _command(args)
-    if args.out is not None: return _opened(Target(args.out, args.force, command=command, force=args.force))
+    if args.out is not None:
+        return _opened(Target(args.out, args.force, command=command, force=args.force))
     name = run_name(args.dataset)
-    for _ in range(100):  # another copy may take the same new folder between our look and our lock: take the next
+    for _ in range(
+        100
+    ):  # another copy may take the same new folder between our look and our lock: take the next
         folder = interrupted_run("runs", name, command) or new_run_folder("runs", name)
-        try: return _opened(Target(folder, False, command=command))
+        try:
+            return _opened(Target(folder, False, command=command))
         except BadInput:
-            if not Path(folder).exists(): continue
+            if not Path(folder).exists():
+                continue
             raise
     raise RunFailed("could not find a free run folder under runs/; pass --out")
 
-def _opened(target: Target) -> Target: target.open(); return target
+
+def _opened(target: Target) -> Target:
+    target.open()
+    return target
 
 # %% ../nbs/06_cli.ipynb #9676ecdf
 def cmd_train(args) -> int:
@@ -173,116 +374,298 @@ def cmd_train(args) -> int:
     try:
         data = _load(args)
         model_cfg, train_cfg = _configs(args, data)
-        splits = data.split_with_test(_load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed) if args.test else None
+        splits = (
+            data.split_with_test(
+                _load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed
+            )
+            if args.test
+            else None
+        )
         _import_tensorflow(args.verbose)
-        resuming = (target.staging / "backup" / "progress.json").exists() and (not args.force or target.same_maker())
-        print(f"Training on {args.dataset} ({len(data)} samples): depth={model_cfg.depth} width={model_cfg.width} heads={model_cfg.heads} "
-              f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
-              + (f"Resuming the interrupted run in {target.staging}" if resuming else f"Run folder: {target.folder}"), flush=True)
+        resuming = (target.staging / "backup" / "progress.json").exists() and (
+            not args.force or target.same_maker()
+        )
+        print(
+            f"Training on {args.dataset} ({len(data)} samples): depth={model_cfg.depth} "
+            f"width={model_cfg.width} heads={model_cfg.heads} "
+            f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} "
+            f"epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
+            + (
+                f"Resuming the interrupted run in {target.staging}"
+                if resuming
+                else f"Run folder: {target.folder}"
+            ),
+            flush=True,
+        )
         if args.workers > 1:
-            if args.test: raise UsageError("--test works with one process; leave out --workers, or let the workers split a test set off")
+            if args.test:
+                raise UsageError(
+                    "--test works with one process; leave out --workers, or let the workers split a test "
+                    "set off"
+                )
             return _train_workers(args, target, model_cfg, train_cfg)
         from deepseek_nb.training import train
-        run = train(model_cfg, data, train_cfg, out=target, backup_seconds=args.backup_seconds, verbose=0 if args.quiet else 2, splits=splits)
-    finally: target.close()
+
+        run = train(
+            model_cfg,
+            data,
+            train_cfg,
+            out=target,
+            backup_seconds=args.backup_seconds,
+            verbose=0 if args.quiet else 2,
+            splits=splits,
+        )
+    finally:
+        target.close()
     if run.interrupted:
-        print(f"deepseek-nb: interrupted after {run.epochs_run} epochs; the run is not finished and {target.folder} was not written. "
-              f"Its state is in {target.staging}: run the same command again to resume it", file=sys.stderr)
+        print(
+            f"deepseek-nb: interrupted after {run.epochs_run} epochs; the run is not finished and "
+            f"{target.folder} was not written. "
+            f"Its state is in {target.staging}: run the same command again to resume it",
+            file=sys.stderr,
+        )
         return 130
     _report(run.metrics, target.folder)
     return 0
 
+
 def _report(m: dict, folder: Path):
-    score = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"test RMSE {m['test_rmse']:.3f}"
-    print(f"{score} after {m['epochs_run']} epochs (best {m['best_epoch']}) in {m['train_seconds']:.1f} s; run folder: {folder}")
+    score = (
+        f"test accuracy {m['test_accuracy']:.4f}"
+        if "test_accuracy" in m
+        else f"test RMSE {m['test_rmse']:.3f}"
+    )
+    print(
+        f"{score} after {m['epochs_run']} epochs (best {m['best_epoch']}) in {m['train_seconds']:.1f} s; "
+        f"run folder: {folder}"
+    )
+
 
 def _train_workers(args, target: Target, model_cfg, train_cfg) -> int:
     "Data-parallel training in local worker processes; they start over rather than resume."
-    from deepseek_nb.distributed import launch_workers
-    try: m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=target, verbose=0 if args.quiet else 1)[0]["metrics"]
-    except (RuntimeError, TimeoutError) as e: raise RunFailed(f"multi-worker training failed: {e}") from None
-    target.commit(); _report(m, target.folder)
+    from deepseek_nb.distributed import check_workers, launch_workers
+
+    check_workers(args.workers, name="--workers")
+    verbose = 0 if args.quiet else 1
+    try:
+        m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=target, verbose=verbose)[0][
+            "metrics"
+        ]
+    except (RuntimeError, TimeoutError) as e:
+        raise RunFailed(f"multi-worker training failed: {e}") from None
+    target.commit()
+    _report(m, target.folder)
     return 0
 
 # %% ../nbs/06_cli.ipynb #28cabafa
 def cmd_audit(args) -> int:
     "Print the audit report of a data set: a table, or JSON with `--json`."
     from deepseek_nb.data import load_dataset, audit
+
     if args.npz is not None and not (args.npz.suffix == ".npz" and args.npz.is_file()):
         raise UsageError(f"--npz: {args.npz} is not an existing .npz file")
     data = load_dataset(args.npz if args.npz is not None else args.dataset)
-    test = load_dataset(args.test, **({"class_names": data.class_names} if data.class_names else {})) if args.test else None
+    test = (
+        load_dataset(args.test, **({"class_names": data.class_names} if data.class_names else {}))
+        if args.test
+        else None
+    )
     report = audit(data, label_errors=not args.no_label_errors, seed=args.seed, test=test)
-    if args.json: print(json.dumps(report.to_dict(), indent=1))
-    else: print(f"Audit of {report.name} ({report.n_samples} samples)\n{report!r}")
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1))
+    else:
+        print(f"Audit of {report.name} ({report.n_samples} samples)\n{report!r}")
     return 0
 
 # %% ../nbs/06_cli.ipynb #932f4cee
 def cmd_evaluate(args) -> int:
     "Score a run on another data set; write the confusion matrix, metrics and predictions beside the run."
-    from deepseek_nb.runs import staged_folder, write_atomic
     _import_tensorflow()
     from deepseek_nb.training import Run
+
     run = Run.load(args.run)
     result = run.evaluate(args.dataset, args.text_column, args.label_column)
     summary = result.to_dict()
     folder = new_run_folder(args.run / "evaluations", run_name(args.dataset))
     with staged_folder(folder, overwrite=False, what="evaluation folder") as staging:
-        write_atomic(staging / "metrics.json", json.dumps(dict(summary, run=str(args.run), dataset=str(args.dataset)), indent=2))
-        write_atomic(staging / "predictions.csv", result.top_losses(len(result.losses)).sort_values("index").to_csv(index=False))
-        write_atomic(staging / ("confusion.png" if result.class_names else "predictions.png"), lambda p: result.plot().savefig(p, dpi=100, format="png"))
+        write_atomic(
+            staging / "metrics.json",
+            json.dumps(dict(summary, run=str(args.run), dataset=str(args.dataset)), indent=2),
+        )
+        write_atomic(
+            staging / "predictions.csv",
+            result.top_losses(len(result.losses)).sort_values("index").to_csv(index=False),
+        )
+        write_atomic(
+            staging / ("confusion.png" if result.class_names else "predictions.png"),
+            lambda p: result.plot().savefig(p, dpi=100, format="png"),
+        )
     written = [str(p) for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
-    if args.json: print(json.dumps(dict(summary, written=written), indent=1)); return 0
+    if args.json:
+        print(json.dumps(dict(summary, written=written), indent=1))
+        return 0
     score = f"accuracy {summary['accuracy']:.4f}" if "accuracy" in summary else f"RMSE {summary['rmse']:.4g}"
     print(f"{run.folder} on {args.dataset}: {score} on {summary['n_samples']} samples")
-    if result.class_names: print(_per_class_table(summary["per_class"]))
-    for path in written: print(f"wrote {path}")
+    if result.class_names:
+        print(_per_class_table(summary["per_class"]))
+    for path in written:
+        print(f"wrote {path}")
     return 0
+
 
 def _per_class_table(per_class: dict) -> str:
     import pandas as pd
+
     table = pd.DataFrame(per_class).T[["precision", "recall", "f1", "support"]]
     table["support"] = table["support"].astype(int)
     return table.to_string(float_format=lambda v: f"{v:.3f}")
 
+
 def cmd_predict(args) -> int:
     "Label new inputs with a run's model; write one CSV row per input."
-    from deepseek_nb.runs import FolderLock, write_atomic
-    if args.out is not None and args.out.exists(): raise BadInput(f"{args.out} exists; deepseek-nb never replaces a file: choose another --out")
-    if args.out is not None and args.out.suffix.lower() != ".csv": raise BadInput(f"--out must name a .csv file. Received: {args.out}")
+    if args.out is not None and args.out.exists():
+        raise BadInput(f"{args.out} exists; deepseek-nb never replaces a file: choose another --out")
+    if args.out is not None and args.out.suffix.lower() != ".csv":
+        raise BadInput(f"--out must name a .csv file. Received: {args.out}")
     _import_tensorflow()
     from deepseek_nb.training import Run
+
     run = Run.load(args.run)
     table = run.predict(args.input, args.text_column)
     out = args.out or new_run_folder(args.run / "predictions", run_name(args.input), ".csv")
     with FolderLock(out):
-        if out.exists(): raise BadInput(f"{out} was written by another process meanwhile; run the command again")
+        if out.exists():
+            raise BadInput(f"{out} was written by another process meanwhile; run the command again")
         write_atomic(out, table.to_csv(index=False))
     print(table.head(10).to_string(index=False) + (f"\n... ({len(table)} rows)" if len(table) > 10 else ""))
     print(f"wrote {len(table)} predictions to {out}")
+    return 0
+
+# %% ../nbs/06_cli.ipynb #4acf02a7
+def _compress_target(run: Path, out) -> Path:
+    """Where compress writes (`RUN/compressed` unless `--out`); refused before any work unless new, empty or
+    an earlier compress output."""
+    target = Path(out) if out is not None else run / "compressed"
+    if target.resolve() == run.resolve() or target.resolve() in run.resolve().parents:
+        raise BadInput(
+            f"--out {target} would replace the run folder {run} that compress reads; "
+            f"choose a new folder (default: {run / 'compressed'})"
+        )
+    check_target(target, overwrite=True, what="output folder", flag="--out")
+    if target.is_dir() and any(target.iterdir()) and marker(target).get("command") != "compress":
+        raise BadInput(
+            f"--out {target} is a deepseek-nb folder that compress did not write (a run?); "
+            "compress replaces only its own output: choose a new folder"
+        )
+    return target
+
+# %% ../nbs/06_cli.ipynb #6c985dfe
+def _write_variants(folder: Path, table, variants: dict, model_cfg: ModelConfig) -> list:
+    """Write the variants (not the float model), `compare.csv` and `compare.png` into `folder`, each
+    atomically; the paths."""
+    from deepseek_nb.optimize import plot_comparison, save_quantized
+
+    written = []
+    for name, variant in variants.items():
+        if isinstance(variant, bytes):
+            written.append(write_atomic(folder / f"model_{name.removeprefix('tflite_')}.tflite", variant))
+        elif name == "keras_int8":
+            written += sorted(save_quantized(variant, folder / "int8", model_cfg).iterdir())
+        elif name != "float":
+            written.append(write_atomic(folder / f"{name}.keras", variant.save))
+    written.append(write_atomic(folder / "compare.csv", table.to_csv()))
+    written.append(
+        write_atomic(
+            folder / "compare.png", lambda p: plot_comparison(table).savefig(p, dpi=100, format="png")
+        )
+    )
+    return written
+
+
+def _print_compressed(table, written: list, as_json: bool):
+    """Print the table (or one JSON object with `rows`, `not_made` and `written`) on stdout, and every path
+    written."""
+    if as_json:
+        rows = json.loads(table.reset_index().to_json(orient="records"))
+        not_made = table.attrs.get("not_made", {})
+        print(json.dumps(dict(rows=rows, not_made=not_made, written=[str(p) for p in written]), indent=1))
+    else:
+        print(table.to_string())
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr if as_json else sys.stdout)
+
+
+def cmd_compress(args) -> int:
+    "Compress the model of `--run`; write the variants, `compare.csv` and `compare.png`; print the table."
+    out = _compress_target(args.run, args.out)  # before TensorFlow and before any work
+    _import_tensorflow()
+    from deepseek_nb.training import Run
+    from deepseek_nb.optimize import compress
+
+    run = Run.load(args.run)
+    data = run.load_data()
+    log = lambda message: print(f"[compress] {message}", file=sys.stderr, flush=True)
+    train_cfg = run.train_config
+    cfg = TrainConfig(
+        learning_rate=5e-4,
+        epochs=args.epochs,
+        batch_size=train_cfg.batch_size,
+        patience=3,
+        seed=train_cfg.seed,
+        validation_fraction=train_cfg.validation_fraction,
+        test_fraction=train_cfg.test_fraction,
+    )
+    with staged_folder(out, command="compress", run=str(args.run)) as staging:
+        table, variants = compress(
+            run.model,
+            data,
+            args.sparsity,
+            args.fraction,
+            cfg,
+            model_config=run.model_config,
+            modes=args.tflite,
+            repeats=args.repeats,
+            log=log,
+        )
+        log(f"writing {out}")
+        written = [
+            out / p.relative_to(staging) for p in _write_variants(staging, table, variants, run.model_config)
+        ]
+    _print_compressed(table, written, args.json)
     return 0
 
 # %% ../nbs/06_cli.ipynb #99c2b3f8
 def _import_tensorflow(verbose: bool = False):
     "Import TensorFlow now: quietly (see `deepseek_nb.quiet`), or with all its log lines when `verbose`."
     from deepseek_nb import quiet
-    if verbose: quiet.uninstall()
+
+    if verbose:
+        quiet.uninstall()
     import tensorflow
 
 # %% ../nbs/06_cli.ipynb #92a8430b
 def _raised_by_toolkit(e: BaseException) -> bool:
     "Whether `e` was raised by deepseek-nb's own code (its checks), not deep inside a library it called."
     import deepseek_nb
+
     frames = traceback.extract_tb(e.__traceback__)
-    return bool(frames) and Path(frames[-1].filename).resolve().parent == Path(deepseek_nb.__file__).resolve().parent
+    return (
+        bool(frames)
+        and Path(frames[-1].filename).resolve().parent == Path(deepseek_nb.__file__).resolve().parent
+    )
+
 
 def _exit_status(e: Exception) -> tuple[int, str]:
     "Exit status and one line for an error: 2 for bad input, 1 for a failure during the work."
     first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    if isinstance(e, (BadInput, FileNotFoundError, NotADirectoryError, IsADirectoryError)): return 2, first
-    if isinstance(e, RunFailed): return 1, first
-    if isinstance(e, OSError) and e.errno == errno.ENOSPC: return 1, f"no space left on the device: {first}"
-    if isinstance(e, (ValueError, TypeError, KeyError)) and _raised_by_toolkit(e): return 2, first
+    if isinstance(e, (BadInput, FileNotFoundError, NotADirectoryError, IsADirectoryError)):
+        return 2, first
+    if isinstance(e, RunFailed):
+        return 1, first
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return 1, f"no space left on the device: {first}"
+    if isinstance(e, (ValueError, TypeError, KeyError)) and _raised_by_toolkit(e):
+        return 2, first
     return 1, f"failed: {type(e).__name__}: {first}"
 
 # %% ../nbs/06_cli.ipynb #cbe9b9f3
@@ -292,18 +675,25 @@ def main(argv=None) -> int:
     warnings.showwarning = _one_line_warning
     try:
         args = parser.parse_args(argv)
-        if args.command is None: parser.print_help(); return 2
-        if args.command == "compress":
-            _import_tensorflow()
-            from deepseek_nb.optimize import compress_main
-            return compress_main(args)
-        return dict(train=cmd_train, audit=cmd_audit, evaluate=cmd_evaluate, predict=cmd_predict)[args.command](args)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        commands = dict(
+            train=cmd_train,
+            audit=cmd_audit,
+            compress=cmd_compress,
+            evaluate=cmd_evaluate,
+            predict=cmd_predict,
+        )
+        return commands[args.command](args)
     except KeyboardInterrupt:
-        print("deepseek-nb: interrupted", file=sys.stderr); return 130
+        print("deepseek-nb: interrupted", file=sys.stderr)
+        return 130
     except Exception as e:
         status, message = _exit_status(e)
         print(f"deepseek-nb: {'error: ' if status == 2 else ''}{message}", file=sys.stderr)
         return status
+
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     "The toolkit's warnings on the terminal as one line each, without Python's source-location line."

@@ -10,80 +10,151 @@ import numpy as np
 import keras
 import tensorflow as tf
 from .config import ModelConfig, TrainConfig, _int_at_least, _one_of
-from .architecture import BLOCKS, available_memory, build_model, decision_head, feature_extractor, input_block, raw_input, sequence_block, model_config_of, set_model_config
+from deepseek_nb.architecture import (
+    BLOCKS,
+    available_memory,
+    build_model,
+    decision_head,
+    feature_extractor,
+    input_block,
+    raw_input,
+    sequence_block,
+    model_config_of,
+    set_model_config,
+)
 from .plotting import new_figure
 from ._compat import abort_collectives, coordination_service_off
 from .data import Dataset, Split, load_dataset, model_inputs, model_targets
-from .runs import (BadInput, FolderBusy, FolderLock, RunFailed, Target, check_target, is_toolkit_folder, staged_folder,
-                              staging_path, write_atomic)
-from .training import Run, make_optimizer, train
+from deepseek_nb.runs import (
+    BadInput,
+    FolderBusy,
+    FolderLock,
+    RunFailed,
+    Target,
+    check_target,
+    is_toolkit_folder,
+    staged_folder,
+    staging_path,
+    write_atomic,
+)
+from .training import Run, compile_arguments, train
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'WORKER_MEMORY_GB', 'plot_parallelism', 'logical_cpus', 'get_strategy', 'global_config',
-           'train_distributed', 'one_step', 'max_workers', 'launch_workers', 'OnDevice', 'default_placement',
-           'model_parallel', 'placement', 'step_time', 'scaling_estimate']
+           'train_distributed', 'one_step', 'max_workers', 'check_workers', 'launch_workers', 'OnDevice',
+           'default_placement', 'model_parallel', 'placement', 'step_time', 'scaling_estimate']
 
 # %% ../nbs/04b_distributed.ipynb #25ff14d3
 def plot_parallelism():
-    "A diagram of data parallelism (replicas + all-reduce) next to model parallelism (blocks on devices); returns the `Figure`."
-    fig = new_figure((11, 3.8)); left, right = fig.subplots(1, 2)
+    """A diagram of data parallelism (replicas + all-reduce) next to model parallelism (blocks on devices);
+    returns the `Figure`."""
+    fig = new_figure((11, 3.8))
+    left, right = fig.subplots(1, 2)
     colours = dict(input="#cfe2f3", feature_extractor="#d9ead3", sequence="#fff2cc", head="#f4cccc")
+
     def box(ax, x, y, w, h, text, colour, **kw):
-        ax.add_patch(__import__("matplotlib").patches.FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", fc=colour, ec="grey", **kw))
+        ax.add_patch(
+            __import__("matplotlib").patches.FancyBboxPatch(
+                (x, y), w, h, boxstyle="round,pad=0.02", fc=colour, ec="grey", **kw
+            )
+        )
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8)
+
     for d, x in enumerate((0.05, 0.55)):
-        box(left, x, 0.12, 0.4, 0.71, "", "white", lw=1.2); left.text(x + 0.2, 0.87, f"device {d}: replica {d}", ha="center", fontsize=9)
+        box(left, x, 0.12, 0.4, 0.71, "", "white", lw=1.2)
+        left.text(x + 0.2, 0.87, f"device {d}: replica {d}", ha="center", fontsize=9)
         box(left, x + 0.05, 0.68, 0.3, 0.1, f"batch share {d + 1}/2", "#eeeeee")
-        for i, block in enumerate(BLOCKS): box(left, x + 0.05, 0.52 - 0.12 * i, 0.3, 0.09, block, colours[block])
-    left.annotate("", xy=(0.55, 0.3), xytext=(0.45, 0.3), arrowprops=dict(arrowstyle="<->", color="crimson", lw=2))
-    left.text(0.5, 0.02, "gradients summed across replicas (all-reduce)", ha="center", fontsize=8, color="crimson")
+        for i, block in enumerate(BLOCKS):
+            box(left, x + 0.05, 0.52 - 0.12 * i, 0.3, 0.09, block, colours[block])
+    left.annotate(
+        "", xy=(0.55, 0.3), xytext=(0.45, 0.3), arrowprops=dict(arrowstyle="<->", color="crimson", lw=2)
+    )
+    left.text(
+        0.5, 0.02, "gradients summed across replicas (all-reduce)", ha="center", fontsize=8, color="crimson"
+    )
     left.set_title("data parallelism: same model, split batch")
-    places = [("device 0", ["input", "feature_extractor"]), ("device 1", ["sequence"]), ("device 2", ["head"])]
+    places = [
+        ("device 0", ["input", "feature_extractor"]),
+        ("device 1", ["sequence"]),
+        ("device 2", ["head"]),
+    ]
     for d, (name, blocks) in enumerate(places):
         x = 0.03 + 0.33 * d
-        box(right, x, 0.2, 0.28, 0.6, "", "white", lw=1.2); right.text(x + 0.14, 0.84, name, ha="center", fontsize=9)
-        for i, block in enumerate(blocks): box(right, x + 0.02, 0.6 - 0.2 * i, 0.24, 0.15, block, colours[block])
-        if d: right.annotate("", xy=(x, 0.5), xytext=(x - 0.05, 0.5), arrowprops=dict(arrowstyle="->", lw=2))
+        box(right, x, 0.2, 0.28, 0.6, "", "white", lw=1.2)
+        right.text(x + 0.14, 0.84, name, ha="center", fontsize=9)
+        for i, block in enumerate(blocks):
+            box(right, x + 0.02, 0.6 - 0.2 * i, 0.24, 0.15, block, colours[block])
+        if d:
+            right.annotate("", xy=(x, 0.5), xytext=(x - 0.05, 0.5), arrowprops=dict(arrowstyle="->", lw=2))
     right.text(0.5, 0.08, "whole batch; activations pass from device to device", ha="center", fontsize=8)
     right.set_title("model parallelism: split model, whole batch")
-    for ax in (left, right): ax.set_xlim(0, 1); ax.set_ylim(0, 1); ax.axis("off")
+    for ax in (left, right):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
     return fig
 
 # %% ../nbs/04b_distributed.ipynb #f1363837
 def logical_cpus(n: int = 2) -> list:
-    "Split the processor into `n` logical CPU devices (before TensorFlow starts); returns the first `n` device names."
+    """Split the processor into `n` logical CPU devices (before TensorFlow starts); returns the first `n`
+    device names."""
     _int_at_least("n", n, 1)
     cpu = tf.config.list_physical_devices("CPU")[0]
-    try: tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)])
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+        )
     except RuntimeError:
         if len(tf.config.list_logical_devices("CPU")) < n:
             have = len(tf.config.list_logical_devices("CPU"))
-            raise RuntimeError(f"TensorFlow has already started with {have} CPU device(s), so it can no longer be split into n={n} "
-                               f"logical devices. Call logical_cpus({n}) first thing in a fresh process (right after the imports, "
-                               "before any model or tensor is made), or restart the kernel.") from None
+            raise RuntimeError(
+                f"TensorFlow has already started with {have} CPU device(s), so it can no longer be split "
+                f"into n={n} "
+                f"logical devices. Call logical_cpus({n}) first thing in a fresh process (right after the "
+                "imports, "
+                "before any model or tensor is made), or restart the kernel."
+            ) from None
     return [d.name for d in tf.config.list_logical_devices("CPU")[:n]]
 
 # %% ../nbs/04b_distributed.ipynb #c82688cf
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 
-def get_strategy(kind: str = "default", devices: int | None = None, timeout: float = 60.0, tpu: str | None = None):
+
+def get_strategy(
+    kind: str = "default", devices: int | None = None, timeout: float = 60.0, tpu: str | None = None
+):
     "The `tf.distribute` strategy for `kind` ('default', 'mirrored', 'multiworker' or 'tpu')."
     _one_of("kind", kind, STRATEGIES)
-    if devices is not None: _int_at_least("devices", devices, 1)
-    if kind == "default": return tf.distribute.get_strategy()
+    if devices is not None:
+        _int_at_least("devices", devices, 1)
+    if kind == "default":
+        return tf.distribute.get_strategy()
     if kind == "mirrored":
         gpus = tf.config.list_physical_devices("GPU")
         if gpus:
-            if (devices or len(gpus)) > len(gpus): raise ValueError(f"`devices` must be at most the {len(gpus)} GPU(s) present. Received: devices={devices}")
+            if (devices or len(gpus)) > len(gpus):
+                raise ValueError(
+                    f"`devices` must be at most the {len(gpus)} GPU(s) present. Received: devices={devices}"
+                )
             return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices or len(gpus))])
         return tf.distribute.MirroredStrategy(logical_cpus(devices or 2))
-    if kind == "multiworker": return _multiworker_strategy(timeout)
+    if kind == "multiworker":
+        return _multiworker_strategy(timeout)
     return _tpu_strategy(tpu)
 
+
 def _tpu_strategy(tpu: str | None):
-    if not (tpu or os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or tf.config.list_physical_devices("TPU")):
-        raise RuntimeError("kind='tpu' needs a TPU and none is attached to this machine. Use kind='mirrored' (GPUs or logical CPUs) "
-                           "or 'default', or pass tpu='NAME' for a Cloud TPU.")
+    if not (
+        tpu
+        or os.environ.get("TPU_NAME")
+        or os.environ.get("COLAB_TPU_ADDR")
+        or tf.config.list_physical_devices("TPU")
+    ):
+        raise RuntimeError(
+            "kind='tpu' needs a TPU and none is attached to this machine. Use kind='mirrored' (GPUs or "
+            "logical CPUs) "
+            "or 'default', or pass tpu='NAME' for a Cloud TPU."
+        )
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
@@ -91,52 +162,87 @@ def _tpu_strategy(tpu: str | None):
 
 # %% ../nbs/04b_distributed.ipynb #2c2dffee
 def global_config(cfg: TrainConfig, replicas: int, scale_learning_rate: bool = False) -> TrainConfig:
-    "`cfg` with `batch_size` (per replica) turned into the global batch, and the learning rate scaled linearly if asked."
+    """`cfg` with `batch_size` (per replica) turned into the global batch, and the learning rate scaled
+    linearly if asked."""
     _int_at_least("replicas", replicas, 1)
     lr = min(cfg.learning_rate * replicas, 10.0) if scale_learning_rate else cfg.learning_rate
     return cfg.replace(batch_size=cfg.batch_size * replicas, learning_rate=lr)
 
 # %% ../nbs/04b_distributed.ipynb #71510cf2
-def train_distributed(model, data: Dataset, cfg: TrainConfig = None, strategy=None, out=None, scale_learning_rate: bool = False,
-                      loop: str = "fit", verbose: int = 0, callbacks=(), splits=None, overwrite: bool = False) -> Run:
-    "Train `model` (a `ModelConfig`, or a Keras model built in `strategy.scope()`) under `strategy`; `cfg.batch_size` is per replica."
+def train_distributed(
+    model,  # a `ModelConfig`, or a Keras model built inside `strategy.scope()`
+    data: Dataset,  # the data set to train on
+    cfg: TrainConfig = None,  # training settings; `cfg.batch_size` is per replica
+    strategy=None,  # a `tf.distribute` strategy (default: the current one)
+    out=None,  # run folder the chief writes (a path or a `Target`)
+    scale_learning_rate: bool = False,  # multiply the learning rate by the replicas
+    loop: str = "fit",  # "fit": `train` under the strategy; "custom": the custom loop below
+    verbose: int = 0,
+    callbacks=(),  # extra Keras callbacks (the "fit" loop only)
+    splits=None,  # the splits to use (default: `data.splits`)
+    overwrite: bool = False,
+) -> Run:  # replace a run already in `out`
+    "Train `model` (a `ModelConfig`, or a Keras model built in `strategy.scope()`) under `strategy`; "
+    "`cfg.batch_size` is per replica."
     cfg, strategy = cfg or TrainConfig(), strategy or tf.distribute.get_strategy()
     _one_of("loop", loop, ("fit", "custom"))
     if isinstance(model, keras.Model) and not _built_in_scope(model, strategy):
-        raise ValueError("`model` was built outside `strategy.scope()`, so it would train on one device. Pass its ModelConfig "
-                         "instead, or build it inside `with strategy.scope():`")
+        raise ValueError(
+            "`model` was built outside `strategy.scope()`, so it would train on one device. Pass its "
+            "ModelConfig "
+            "instead, or build it inside `with strategy.scope():`"
+        )
     replicas = strategy.num_replicas_in_sync
     global_cfg = global_config(cfg, replicas, scale_learning_rate)
-    about = dict(replicas=replicas, per_replica_batch=cfg.batch_size, strategy=type(strategy).__name__, loop=loop)
+    about = dict(
+        replicas=replicas, per_replica_batch=cfg.batch_size, strategy=type(strategy).__name__, loop=loop
+    )
     if loop == "custom" or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         with _writing(out if _is_chief(strategy) else None, overwrite) as folder:
-            run = _train_custom(model, data, global_cfg, strategy, folder, verbose, splits); run.metrics.update(about)
-            if folder is not None: run.write(folder)
+            run = _train_custom(model, data, global_cfg, strategy, folder, verbose, splits)
+            run.metrics.update(about)
+            if folder is not None:
+                run.write(folder)
         return run
-    with strategy.scope(): run = train(model, data, global_cfg, out=None, callbacks=callbacks, verbose=verbose, splits=splits)
+    with strategy.scope():
+        run = train(model, data, global_cfg, out=None, callbacks=callbacks, verbose=verbose, splits=splits)
     run.metrics.update(about)
-    if out is not None and _is_chief(strategy): run.save(out, overwrite) if not isinstance(out, Target) else run.write(out.staging)
+    if out is not None and _is_chief(strategy):
+        run.save(out, overwrite) if not isinstance(out, Target) else run.write(out.staging)
     return run
+
 
 @contextlib.contextmanager
 def _writing(out, overwrite: bool):
-    "The folder to write a run into: none, the staging folder of a `Target` the caller holds, or a staged folder of our own."
-    if out is None or isinstance(out, Target): yield None if out is None else out.staging; return
-    with staged_folder(out, overwrite, what="run folder", flag="overwrite=True") as staging: yield staging
+    """The folder to write a run into: none, the staging folder of a `Target` the caller holds, or a staged
+    folder of our own."""
+    if out is None or isinstance(out, Target):
+        yield None if out is None else out.staging
+        return
+    with staged_folder(out, overwrite, what="run folder", flag="overwrite=True") as staging:
+        yield staging
+
 
 def _built_in_scope(model: keras.Model, strategy) -> bool:
-    if not model.weights or strategy is tf.distribute.get_strategy(): return True
+    if not model.weights or strategy is tf.distribute.get_strategy():
+        return True
     return strategy.extended.variable_created_in_scope(getattr(model.weights[0], "value", model.weights[0]))
+
 
 def _is_chief(strategy) -> bool:
     resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict(): return True
-    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
-                                             and "chief" not in resolver.cluster_spec().as_dict())
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict()
+    )
 
 # %% ../nbs/04b_distributed.ipynb #0b81660c
 def one_step(model_cfg: ModelConfig, x, y, strategy=None, seed: int = 0, learning_rate: float = 1e-3):
-    "Loss of one Adam step on `(x, y)` (one global batch) under `strategy`, and the weights after it (for checking equivalence)."
+    """Loss of one Adam step on `(x, y)` (one global batch) under `strategy`, and the weights after it (for
+    checking equivalence)."""
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = build_model(model_cfg, adapt_data=x, seed=seed)
@@ -148,13 +254,22 @@ def one_step(model_cfg: ModelConfig, x, y, strategy=None, seed: int = 0, learnin
 def _arrays(split: Split):
     return model_inputs(split.x), model_targets(split.y)
 
+
 def _train_input(split: Split, global_batch: int, seed: int):
-    "Per-worker input: the same seeded shuffle everywhere, then this worker's shard, in per-replica batches, forever."
+    """Per-worker input: the same seeded shuffle everywhere, then this worker's shard, in per-replica batches,
+    forever."""
+
     def make(context):
-        data = tf.data.Dataset.from_tensor_slices(_arrays(split)).shuffle(len(split), seed=seed, reshuffle_each_iteration=True).repeat()
+        data = (
+            tf.data.Dataset.from_tensor_slices(_arrays(split))
+            .shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+            .repeat()
+        )
         data = data.shard(context.num_input_pipelines, context.input_pipeline_id)
         return data.batch(context.get_per_replica_batch_size(global_batch), drop_remainder=True).prefetch(2)
+
     return make
+
 
 def _eval_input(split: Split, global_batch: int):
     "Per-worker input padded to whole global batches; padding carries weight 0."
@@ -162,30 +277,49 @@ def _eval_input(split: Split, global_batch: int):
     padded = math.ceil(len(y) / global_batch) * global_batch
     pick = np.r_[np.arange(len(y)), np.zeros(padded - len(y), int)]
     weights = (np.arange(padded) < len(y)).astype("float32")
+
     def make(context):
-        data = tf.data.Dataset.from_tensor_slices((x[pick], y[pick], weights)).shard(context.num_input_pipelines, context.input_pipeline_id)
+        data = tf.data.Dataset.from_tensor_slices((x[pick], y[pick], weights)).shard(
+            context.num_input_pipelines, context.input_pipeline_id
+        )
         return data.batch(context.get_per_replica_batch_size(global_batch), drop_remainder=True)
+
     return make, padded // global_batch
 
 # %% ../nbs/04b_distributed.ipynb #17bf199e
-_PER_SAMPLE = dict(sparse_categorical_crossentropy=keras.losses.SparseCategoricalCrossentropy, mse=keras.losses.MeanSquaredError,
-                   mae=keras.losses.MeanAbsoluteError, huber=keras.losses.Huber)
+def _per_sample(loss):
+    "The unreduced (one value per sample) form of a Keras loss: a name, a function or a `Loss` object."
+    return loss.call if isinstance(loss, keras.losses.Loss) else keras.losses.get(loss)
 
-def _step_functions(model, optimizer, strategy, loss_name: str, classify: bool, global_batch: int):
-    per_sample = _PER_SAMPLE[loss_name](reduction=None)
+
+def _step_functions(model, optimizer, strategy, loss, classify: bool, global_batch: int):
+    """The distributed train and evaluation steps: each returns the summed loss, score and sample weight of a
+    batch."""
+    per_sample = _per_sample(loss)
+
     def sums(y, pred, losses, weights):
-        hit = tf.cast(tf.equal(tf.cast(tf.argmax(pred, -1), y.dtype), y), tf.float32) if classify else tf.square(tf.squeeze(pred, -1) - y)
+        if classify:
+            hit = tf.cast(tf.equal(tf.cast(tf.argmax(pred, -1), y.dtype), y), tf.float32)
+        else:
+            hit = tf.square(tf.squeeze(pred, -1) - y)
         return tf.reduce_sum(losses * weights), tf.reduce_sum(hit * weights), tf.reduce_sum(weights)
+
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            pred = model(x, training=True); losses = per_sample(y, pred)
+            pred = model(x, training=True)
+            losses = per_sample(y, pred)
             loss = tf.nn.compute_average_loss(losses, global_batch_size=global_batch)
-            if model.losses: loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            if model.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+        optimizer.apply_gradients(
+            zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        )
         return sums(y, pred, losses, tf.ones_like(losses))
+
     def eval_step(x, y, w):
         pred = model(x, training=False)
         return sums(y, pred, per_sample(y, pred), w)
+
     reduce = lambda values: [strategy.reduce("SUM", v, axis=None) for v in values]
     train = tf.function(lambda it: reduce(strategy.run(train_step, args=next(it))))
     evaluate = tf.function(lambda it: reduce(strategy.run(eval_step, args=next(it))))
@@ -195,55 +329,117 @@ def _step_functions(model, optimizer, strategy, loss_name: str, classify: bool, 
 def _evaluate(step, strategy, split: Split, global_batch: int, classify: bool, prefix: str = "") -> dict:
     make, steps = _eval_input(split, global_batch)
     it, total = iter(strategy.distribute_datasets_from_function(make)), np.zeros(3)
-    for _ in range(steps): total += [float(v) for v in step(it)]
+    for _ in range(steps):
+        total += [float(v) for v in step(it)]
     loss, score, n = total
-    return {f"{prefix}loss": float(loss / n), f"{prefix}accuracy" if classify else f"{prefix}rmse": float(score / n if classify else math.sqrt(score / n))}
+    return {
+        f"{prefix}loss": float(loss / n),
+        f"{prefix}accuracy" if classify else f"{prefix}rmse": float(
+            score / n if classify else math.sqrt(score / n)
+        ),
+    }
 
 # %% ../nbs/04b_distributed.ipynb #5a85e31d
 def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose: int, splits) -> Run:
     from deepseek_nb.training import _prepare
+
     with strategy.scope():
         model, model_cfg, splits = _prepare(model, data, cfg, splits)
         classify = model_cfg.task == "classification"
-        loss_name = "sparse_categorical_crossentropy" if classify else ("mse" if cfg.loss == "auto" else cfg.loss)
         steps = math.ceil(len(splits.train) / cfg.batch_size)
-        optimizer = make_optimizer(cfg, steps); optimizer.build(model.trainable_variables)
-        train_step, eval_step = _step_functions(model, optimizer, strategy, loss_name, classify, cfg.batch_size)
-    batches = iter(strategy.distribute_datasets_from_function(_train_input(splits.train, cfg.batch_size, cfg.seed)))
+        compiled = compile_arguments(model_cfg, cfg, steps)  # the optimizer and loss `train` compiles with
+        optimizer = compiled["optimizer"]
+        optimizer.build(model.trainable_variables)
+        train_step, eval_step = _step_functions(
+            model, optimizer, strategy, compiled["loss"], classify, cfg.batch_size
+        )
+    batches = iter(
+        strategy.distribute_datasets_from_function(_train_input(splits.train, cfg.batch_size, cfg.seed))
+    )
     history, best, best_epoch, best_weights, wait, started = {}, math.inf, None, None, 0, time.perf_counter()
     for epoch in range(cfg.epochs):
         total = np.zeros(3)
-        for _ in range(steps): total += [float(v) for v in train_step(batches)]
-        logs = {"loss": total[0] / total[2], "accuracy" if classify else "rmse": total[1] / total[2] if classify else math.sqrt(total[1] / total[2])}
-        if len(splits.validation): logs.update(_evaluate(eval_step, strategy, splits.validation, cfg.batch_size, classify, "val_"))
-        for k, v in logs.items(): history.setdefault(k, []).append(float(v))
-        if verbose and _is_chief(strategy): print(f"Epoch {epoch + 1}/{cfg.epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+        for _ in range(steps):
+            total += [float(v) for v in train_step(batches)]
+        logs = {
+            "loss": total[0] / total[2],
+            "accuracy" if classify else "rmse": (
+                total[1] / total[2] if classify else math.sqrt(total[1] / total[2])
+            ),
+        }
+        if len(splits.validation):
+            logs.update(_evaluate(eval_step, strategy, splits.validation, cfg.batch_size, classify, "val_"))
+        for k, v in logs.items():
+            history.setdefault(k, []).append(float(v))
+        if verbose and _is_chief(strategy):
+            print(
+                f"Epoch {epoch + 1}/{cfg.epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                flush=True,
+            )
         value = logs.get("val_loss", logs["loss"])
         if value < best:
             best, best_epoch, best_weights, wait = value, epoch, model.get_weights(), 0
-            if out is not None and _is_chief(strategy): write_atomic(Path(out) / "best.weights.h5", model.save_weights)
-        elif epoch >= cfg.min_epochs: wait += 1
-        if cfg.patience and len(splits.validation) and wait >= cfg.patience: break
+            if out is not None and _is_chief(strategy):
+                write_atomic(Path(out) / "best.weights.h5", model.save_weights)
+        elif epoch >= cfg.min_epochs:
+            wait += 1
+        if cfg.patience and len(splits.validation) and wait >= cfg.patience:
+            break
     seconds = time.perf_counter() - started
-    if best_weights is not None: model.set_weights(best_weights)
-    run = Run(model=model, model_config=model_cfg, train_config=cfg, history=history, best_epoch=best_epoch, dataset=data.name)
-    test = _evaluate(eval_step, strategy, splits.test, cfg.batch_size, classify, "test_") if len(splits.test) else {}
-    run.metrics = dict(test, epochs_run=run.epochs_run, best_epoch=(best_epoch or 0) + 1, train_seconds=round(seconds, 2),
-                       seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3), params=int(model.count_params()), interrupted=False)
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    run = Run(
+        model=model,
+        model_config=model_cfg,
+        train_config=cfg,
+        history=history,
+        best_epoch=best_epoch,
+        dataset=data.name,
+    )
+    test = (
+        _evaluate(eval_step, strategy, splits.test, cfg.batch_size, classify, "test_")
+        if len(splits.test)
+        else {}
+    )
+    run.metrics = dict(
+        test,
+        epochs_run=run.epochs_run,
+        best_epoch=(best_epoch or 0) + 1,
+        train_seconds=round(seconds, 2),
+        seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
+        params=int(model.count_params()),
+        interrupted=False,
+    )
     return run
 
 # %% ../nbs/04b_distributed.ipynb #f7c067f3
 def _tf_config() -> dict:
     "The parsed and checked `TF_CONFIG`."
     text = os.environ.get("TF_CONFIG")
-    example = '{"cluster": {"worker": ["host-a:12345", "host-b:12345"]}, "task": {"type": "worker", "index": 0}}'
-    if not text: raise ValueError(f"kind='multiworker' needs the TF_CONFIG environment variable, for example TF_CONFIG='{example}'")
-    try: spec = json.loads(text)
-    except json.JSONDecodeError as e: raise ValueError(f"TF_CONFIG is not valid JSON ({e}). Example: {example}") from None
+    example = (
+        '{"cluster": {"worker": ["host-a:12345", "host-b:12345"]}, "task": {"type": "worker", "index": 0}}'
+    )
+    if not text:
+        raise ValueError(
+            f"kind='multiworker' needs the TF_CONFIG environment variable, for example TF_CONFIG='{example}'"
+        )
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e}). Example: {example}") from None
     cluster, task = spec.get("cluster", {}), spec.get("task", {})
-    if not cluster.get("worker") and not cluster.get("chief") or task.get("type") not in cluster or not 0 <= task.get("index", -1) < len(cluster[task["type"]]):
-        raise ValueError(f"TF_CONFIG must name the cluster's workers and this process's task in it. Received: TF_CONFIG={text}. Example: {example}")
+    if (
+        not cluster.get("worker")
+        and not cluster.get("chief")
+        or task.get("type") not in cluster
+        or not 0 <= task.get("index", -1) < len(cluster[task["type"]])
+    ):
+        raise ValueError(
+            "TF_CONFIG must name the cluster's workers and this process's task in it. Received: "
+            f"TF_CONFIG={text}. Example: {example}"
+        )
     return spec
+
 
 def _unreachable(spec: dict) -> list:
     "Peers of this task where nothing accepts a TCP connection."
@@ -251,244 +447,423 @@ def _unreachable(spec: dict) -> list:
     for job, addresses in spec["cluster"].items():
         for i, address in enumerate(addresses):
             host, port = address.rsplit(":", 1)
-            if address == me: continue
-            try: socket.create_connection((host, int(port)), timeout=2).close()
-            except OSError: down.append(f"{address} ({job} {i})")
+            if address == me:
+                continue
+            try:
+                socket.create_connection((host, int(port)), timeout=2).close()
+            except OSError:
+                down.append(f"{address} ({job} {i})")
     return down
 
 # %% ../nbs/04b_distributed.ipynb #b6f622db
 def _port_taken(port: int) -> bool:
-    "Whether another socket holds `port` on this machine (binding it on all interfaces fails, as a worker's server would)."
+    """Whether another socket holds `port` on this machine (binding it on all interfaces fails, as a worker's
+    server would)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind(("", port)); return False
-        except OSError: return True
+        try:
+            s.bind(("", port))
+            return False
+        except OSError:
+            return True
+
 
 def _check_own_port(spec: dict):
     "Refuse a `TF_CONFIG` whose address for this task names a port that is already in use here."
-    task = spec["task"]; port = spec["cluster"][task["type"]][task["index"]].rsplit(":", 1)[-1]
+    task = spec["task"]
+    port = spec["cluster"][task["type"]][task["index"]].rsplit(":", 1)[-1]
     if port.isdigit() and _port_taken(int(port)):
-        raise BadInput(f"port {port} of {task['type']} {task['index']} in TF_CONFIG is already in use on this machine; "
-                         "stop what holds it or give this task a free port in TF_CONFIG")
+        raise BadInput(
+            f"port {port} of {task['type']} {task['index']} in TF_CONFIG is already in use on this machine; "
+            "stop what holds it or give this task a free port in TF_CONFIG"
+        )
 
 # %% ../nbs/04b_distributed.ipynb #91cb7a48
 def _multiworker_strategy(timeout: float):
-    "A `MultiWorkerMirroredStrategy` from `TF_CONFIG` that raises `TimeoutError` when its peers do not join within `timeout` s."
-    spec = _tf_config(); _check_own_port(spec)
+    """A `MultiWorkerMirroredStrategy` from `TF_CONFIG` that raises `TimeoutError` when its peers do not join
+    within `timeout` s."""
+    spec = _tf_config()
+    _check_own_port(spec)
     coordination_service_off()  # its wait for peers cannot be interrupted
     ready, fired = threading.Event(), threading.Event()
+
     def watchdog():
-        if not ready.wait(timeout): fired.set(); abort_collectives("peers did not join")
+        if not ready.wait(timeout):
+            fired.set()
+            abort_collectives("peers did not join")
+
     threading.Thread(target=watchdog, daemon=True).start()
     options = tf.distribute.experimental.CommunicationOptions(
-        implementation=tf.distribute.experimental.CommunicationImplementation.RING, timeout_seconds=max(120.0, 2 * timeout))
-    try: return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        implementation=tf.distribute.experimental.CommunicationImplementation.RING,
+        timeout_seconds=max(120.0, 2 * timeout),
+    )
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     except (RuntimeError, tf.errors.OpError):
-        if not fired.is_set(): raise
+        if not fired.is_set():
+            raise
         task, down = spec["task"], _unreachable(spec)
-        where = f"nothing answers at {', '.join(down)}" if down else "they answer but did not join (a different TF_CONFIG, or still starting?)"
-        raise TimeoutError(f"{task['type']} {task['index']} could not reach its peers within {timeout:g} s: {where}. Start every "
-                           "member of TF_CONFIG's cluster with its own task index, check host names, ports and firewalls, "
-                           "then start this process again.") from None
-    finally: ready.set()
+        where = (
+            f"nothing answers at {', '.join(down)}"
+            if down
+            else "they answer but did not join (a different TF_CONFIG, or still starting?)"
+        )
+        raise TimeoutError(
+            f"{task['type']} {task['index']} could not reach its peers within {timeout:g} s: {where}. Start "
+            "every "
+            "member of TF_CONFIG's cluster with its own task index, check host names, ports and firewalls, "
+            "then start this process again."
+        ) from None
+    finally:
+        ready.set()
 
 # %% ../nbs/04b_distributed.ipynb #6c33bbfb
 WORKER_MEMORY_GB = 0.9  # peak resident memory of one worker training digits, measured here: 875 MB
 
+
 def _usable_cores() -> int:
-    try: return len(os.sched_getaffinity(0))
-    except AttributeError: return os.cpu_count() or 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
 
 def _available_gb() -> float | None:
-    "Memory new processes can have, in GB (`architecture.available_memory`: `MemAvailable`, capped by a cgroup limit); None where unknown."
+    """Memory new processes can have, in GB (`architecture.available_memory`: `MemAvailable`, capped by a
+    cgroup limit); None where unknown."""
     free = available_memory()
     return None if free is None else free / 1e9
 
+
 def max_workers(threads: int = 1, cores: int | None = None, available_gb: float | None = None) -> int:
-    "How many local workers of `threads` threads this machine holds: two threads a core, `WORKER_MEMORY_GB` each."
+    """How many local workers of `threads` threads this machine holds: two threads a core, `WORKER_MEMORY_GB`
+    each."""
     cores = cores or _usable_cores()
     available_gb = _available_gb() if available_gb is None else available_gb
     by_cores = max(1, 2 * cores // threads)
     return by_cores if available_gb is None else min(by_cores, int(available_gb / WORKER_MEMORY_GB))
 
 # %% ../nbs/04b_distributed.ipynb #432cedc3
-def _check_workers(workers: int, threads: int):
-    "Refuse more workers than `max_workers` allows, naming the cores, the free memory and the estimate."
+def check_workers(workers: int, threads: int = 1, name: str = "workers"):
+    """Refuse more workers than `max_workers` allows, naming the cores, the free memory and the estimate.
+
+    `name` is the argument as the caller typed it: `workers` here, `--workers` on the command line."""
     cores, free = _usable_cores(), _available_gb()
     bound = max_workers(threads, cores, free)
     if workers > bound:
-        here = f"{cores} cores" + (f" at {threads} threads a worker" if threads > 1 else "") + ("" if free is None else f", {free:.1f} GB free")
-        raise BadInput(f"`workers` must be at most {bound} on this machine ({here}; each worker needs about {WORKER_MEMORY_GB:g} GB). "
-                         f"Received: workers={workers}")
+        here = f"{cores} cores" + (f" at {threads} threads a worker" if threads > 1 else "")
+        here += "" if free is None else f", {free:.1f} GB free"
+        raise BadInput(
+            f"`{name}` must be at most {bound} on this machine "
+            f"({here}; each worker needs about {WORKER_MEMORY_GB:g} GB). Received: {name}={workers}"
+        )
 
 # %% ../nbs/04b_distributed.ipynb #597babd3
 def _free_ports(n: int) -> list:
     sockets = [socket.socket() for _ in range(n)]
-    for s in sockets: s.bind(("127.0.0.1", 0))
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
     ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets: s.close()
+    for s in sockets:
+        s.close()
     return ports
+
 
 def _check_ports(ports, workers: int) -> list:
     "The caller's `ports`, one free port per worker."
-    if not (isinstance(ports, (list, tuple)) and len(set(ports)) == len(ports) == workers
-            and all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports)):
-        raise BadInput(f"`ports` must be {workers} different port numbers (1-65535), one per worker. Received: ports={ports}")
+    if not (
+        isinstance(ports, (list, tuple))
+        and len(set(ports)) == len(ports) == workers
+        and all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports)
+    ):
+        raise BadInput(
+            f"`ports` must be {workers} different port numbers (1-65535), one per worker. Received: "
+            f"ports={ports}"
+        )
     taken = [p for p in ports if _port_taken(p)]
-    if taken: raise BadInput(f"port {taken[0]} is already in use on this machine; stop what holds it or choose other `ports`. Received: ports={list(ports)}")
+    if taken:
+        raise BadInput(
+            f"port {taken[0]} is already in use on this machine; stop what holds it or choose other "
+            f"`ports`. Received: ports={list(ports)}"
+        )
     return list(ports)
 
 # %% ../nbs/04b_distributed.ipynb #0342b175
 _WORKER_CODE = """import ctypes, os, sys
-if sys.platform.startswith("linux"): ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG (1): SIGKILL (9) when the launcher dies
+# PR_SET_PDEATHSIG (1): SIGKILL (9) when the launcher dies
+if sys.platform.startswith("linux"): ctypes.CDLL(None).prctl(1, 9)
 if os.getppid() != {parent}: os._exit(1)  # it died before the line above
 from deepseek_nb.distributed import _worker_main
 _worker_main({job!r}, {parent})"""
 
+
 def _watch_parent(parent: int):
     "End this process as soon as `parent` is no longer its parent (the guard where `prctl` does not exist)."
+
     def watch():
-        while os.getppid() == parent: time.sleep(0.5)
+        while os.getppid() == parent:
+            time.sleep(0.5)
         os._exit(1)
+
     threading.Thread(target=watch, daemon=True).start()
 
 # %% ../nbs/04b_distributed.ipynb #6f65bdf4
 def _worker_main(job_path: str, parent: int | None = None):
     "Entry point of one worker process started by `launch_workers`."
-    if parent is not None: _watch_parent(parent)
+    if parent is not None:
+        _watch_parent(parent)
     job = json.loads(Path(job_path).read_text())
-    tf.config.threading.set_intra_op_parallelism_threads(job["threads"]); tf.config.threading.set_inter_op_parallelism_threads(job["threads"])
-    try: strategy = get_strategy("multiworker", timeout=job["startup_timeout"])
-    except (TimeoutError, ValueError) as e: print(f"deepseek-nb worker: error: {e}", file=sys.stderr, flush=True); os._exit(3)
+    tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(job["threads"])
+    try:
+        strategy = get_strategy("multiworker", timeout=job["startup_timeout"])
+    except (TimeoutError, ValueError) as e:
+        print(f"deepseek-nb worker: error: {e}", file=sys.stderr, flush=True)
+        os._exit(3)
     task = strategy.cluster_resolver.task_id
-    run = train_distributed(ModelConfig.from_dict(job["model"]), load_dataset(job["dataset"]), TrainConfig.from_dict(job["train"]),
-                            strategy, out=Target(job["out"]) if job["staged"] else job["out"], scale_learning_rate=job["scale_learning_rate"],
-                            verbose=job["verbose"], overwrite=job["overwrite"])
+    run = train_distributed(
+        ModelConfig.from_dict(job["model"]),
+        load_dataset(job["dataset"]),
+        TrainConfig.from_dict(job["train"]),
+        strategy,
+        out=Target(job["out"]) if job["staged"] else job["out"],
+        scale_learning_rate=job["scale_learning_rate"],
+        verbose=job["verbose"],
+        overwrite=job["overwrite"],
+    )
     weights = run.model.get_weights()
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in weights)).hexdigest()
     write_atomic(Path(job["results"]) / f"worker-{task}.npz", lambda p: np.savez(p, *weights))
-    write_atomic(Path(job["results"]) / f"worker-{task}.json", json.dumps(dict(task=task, weights_sha256=digest, metrics=run.metrics)))
-    sys.stdout.flush(); os._exit(0)  # skip TensorFlow's teardown, which can wait on peers that already left
+    write_atomic(
+        Path(job["results"]) / f"worker-{task}.json",
+        json.dumps(dict(task=task, weights_sha256=digest, metrics=run.metrics)),
+    )
+    sys.stdout.flush()
+    os._exit(0)  # skip TensorFlow's teardown, which can wait on peers that already left
 
 # %% ../nbs/04b_distributed.ipynb #fe69482f
 def _running(pid: int) -> bool:
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
 
 def _remove_stale(home: Path):
     "Remove worker folders in `home` left by launchers that were killed (their process no longer runs)."
     for path in home.glob(".deepseek-workers-*-*"):
         pid = path.name.split("-")[2]
-        if pid.isdigit() and not _running(int(pid)): shutil.rmtree(path, ignore_errors=True)
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
 
 def _start_worker(i: int, ports: list, job: Path, results: Path, verbose: int) -> subprocess.Popen:
     cluster = dict(worker=[f"127.0.0.1:{p}" for p in ports])
-    env = {**os.environ, "TF_CONFIG": json.dumps(dict(cluster=cluster, task=dict(type="worker", index=i))), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "TF_CONFIG": json.dumps(dict(cluster=cluster, task=dict(type="worker", index=i))),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     with open(results / f"worker-{i}.log", "w") as log:
-        return subprocess.Popen([sys.executable, "-c", _WORKER_CODE.format(parent=os.getpid(), job=str(job))], env=env,
-                                stdout=None if verbose and i == 0 else log, stderr=log, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CODE.format(parent=os.getpid(), job=str(job))],
+            env=env,
+            stdout=None if verbose and i == 0 else log,
+            stderr=log,
+            start_new_session=True,
+        )
+
 
 def _stop(procs: list):
-    "SIGKILL every worker still running, with its process group (a worker blocked in a collective ignores SIGTERM)."
+    """SIGKILL every worker still running, with its process group (a worker blocked in a collective ignores
+    SIGTERM)."""
     for p in procs:
         if p.poll() is None:
-            try: os.killpg(p.pid, signal.SIGKILL)
-            except (AttributeError, OSError): p.kill()
-    for p in procs: p.wait()
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (AttributeError, OSError):
+                p.kill()
+    for p in procs:
+        p.wait()
 
 # %% ../nbs/04b_distributed.ipynb #ec8209f7
 def _discard_staging(out: Path):
     "Remove the staging folder of `out` that stopped workers left, unless another process holds `out`."
-    try: lock = FolderLock(out).acquire()
-    except FolderBusy: return
+    try:
+        lock = FolderLock(out).acquire()
+    except FolderBusy:
+        return
     try:
         staging = staging_path(out)
-        if staging.is_dir() and is_toolkit_folder(staging): shutil.rmtree(staging, ignore_errors=True)
-    finally: lock.release()
+        if staging.is_dir() and is_toolkit_folder(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        lock.release()
 
 # %% ../nbs/04b_distributed.ipynb #5573cc90
-def launch_workers(workers: int, model_cfg: ModelConfig, dataset: str, cfg: TrainConfig, out=None, timeout: float = 600,
-                   startup_timeout: float = 60, scale_learning_rate: bool = False, threads: int = 1, verbose: int = 0,
-                   results=None, ports=None, overwrite: bool = False) -> list:
-    "Train with `workers` local processes (MultiWorkerMirroredStrategy over 127.0.0.1); returns each worker's report."
-    _int_at_least("workers", workers, 1); _int_at_least("threads", threads, 1); _check_workers(workers, threads)
+def launch_workers(
+    workers: int,  # local worker processes, at most `max_workers(threads)`
+    model_cfg: ModelConfig,  # the model every worker builds
+    dataset: str,  # a data set name or path each worker loads itself
+    cfg: TrainConfig,  # training settings; `cfg.batch_size` is per worker
+    out=None,  # run folder the chief writes (a path, or a `Target` the caller holds open)
+    timeout: float = 600,  # seconds for the whole training before every worker is stopped
+    startup_timeout: float = 60,  # seconds the workers wait for each other to join
+    scale_learning_rate: bool = False,  # multiply the learning rate by `workers`
+    threads: int = 1,  # TensorFlow threads per worker
+    verbose: int = 0,  # 1: the chief prints one line per epoch
+    results=None,  # folder for each worker's log, report and weights (default: a temporary one)
+    ports=None,  # one free port per worker (default: chosen here)
+    overwrite: bool = False,
+) -> list:  # replace a run already in `out`
+    "Train with `workers` local processes (MultiWorkerMirroredStrategy over 127.0.0.1); returns each "
+    "worker's report."
+    _int_at_least("workers", workers, 1)
+    _int_at_least("threads", threads, 1)
+    check_workers(workers, threads)
     staged = isinstance(out, Target)
-    out = out.folder.absolute() if staged else None if out is None else check_target(Path(out).absolute(), overwrite, flag="overwrite=True")
+    out = (
+        out.folder.absolute()
+        if staged
+        else None if out is None else check_target(Path(out).absolute(), overwrite, flag="overwrite=True")
+    )
     ports = _free_ports(workers) if ports is None else _check_ports(ports, workers)
-    home = Path(tempfile.gettempdir()); _remove_stale(home)
+    home = Path(tempfile.gettempdir())
+    _remove_stale(home)
     work, procs = Path(tempfile.mkdtemp(prefix=f".deepseek-workers-{os.getpid()}-", dir=home)), []
     try:
-        results = work if results is None else Path(results); results.mkdir(parents=True, exist_ok=True)
-        job = dict(model=model_cfg.to_dict(), train=cfg.to_dict(), dataset=str(dataset), out=None if out is None else str(out), staged=staged,
-                   overwrite=overwrite, threads=threads, startup_timeout=startup_timeout, scale_learning_rate=scale_learning_rate,
-                   verbose=verbose, results=str(results))
+        results = work if results is None else Path(results)
+        results.mkdir(parents=True, exist_ok=True)
+        job = dict(
+            model=model_cfg.to_dict(),
+            train=cfg.to_dict(),
+            dataset=str(dataset),
+            out=None if out is None else str(out),
+            staged=staged,
+            overwrite=overwrite,
+            threads=threads,
+            startup_timeout=startup_timeout,
+            scale_learning_rate=scale_learning_rate,
+            verbose=verbose,
+            results=str(results),
+        )
         write_atomic(work / "job.json", json.dumps(job))
-        for i in range(workers): procs.append(_start_worker(i, ports, work / "job.json", results, verbose))
+        for i in range(workers):
+            procs.append(_start_worker(i, ports, work / "job.json", results, verbose))
         _wait_all(procs, results, timeout)
         return [json.loads((results / f"worker-{i}.json").read_text()) for i in range(workers)]
     finally:
-        _stop(procs); shutil.rmtree(work, ignore_errors=True)
-        if out is not None and not staged: _discard_staging(out)
+        _stop(procs)
+        shutil.rmtree(work, ignore_errors=True)
+        if out is not None and not staged:
+            _discard_staging(out)
 
 # %% ../nbs/04b_distributed.ipynb #7454ed4e
 def _wait_all(procs: list, results: Path, timeout: float):
+    "Wait for every worker; at the first failure, or the deadline, stop them all and raise with one line."
     deadline = time.monotonic() + timeout
-    while any(p.poll() is None for p in procs):
-        failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
-        if failed: _stop(procs); raise RunFailed(_failure(failed[0], procs[failed[0]].returncode, results))
+    while True:
+        codes = [p.poll() for p in procs]
+        failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
+        if failed:
+            _stop(procs)
+            raise RunFailed(_failure(failed[0], codes[failed[0]], results))
+        if all(code == 0 for code in codes):
+            return
         if time.monotonic() > deadline:
-            _stop(procs); raise TimeoutError(f"{len(procs)} workers did not finish within timeout={timeout:g} s; pass a larger `timeout`")
+            _stop(procs)
+            raise TimeoutError(
+                f"{len(procs)} workers did not finish within timeout={timeout:g} s; "
+                "pass a larger `timeout`"
+            )
         time.sleep(0.2)
-    bad = [i for i, p in enumerate(procs) if p.returncode]
-    if bad: raise RunFailed(_failure(bad[0], procs[bad[0]].returncode, results))
+
 
 def _failure(i: int, status: int, results: Path) -> str:
     "One line on why worker `i` ended: its own error line, or the last line of its log."
-    lines = [l.strip() for l in (results / f"worker-{i}.log").read_text(errors="replace").splitlines() if l.strip()]
-    errors = [l.split("error: ", 1)[1] for l in lines if l.startswith("deepseek-nb worker: error: ")]
-    if errors: return f"worker {i} failed: {errors[-1]}"
-    how = f"was killed by signal {-status}" + (" (out of memory?)" if status == -9 else "") if status < 0 else f"failed (exit status {status})"
+    log = (results / f"worker-{i}.log").read_text(errors="replace")
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line.split("error: ", 1)[1] for line in lines if line.startswith("deepseek-nb worker: error: ")]
+    if errors:
+        return f"worker {i} failed: {errors[-1]}"
+    if status < 0:
+        how = f"was killed by signal {-status}" + (" (out of memory?)" if status == -9 else "")
+    else:
+        how = f"failed (exit status {status})"
     return f"worker {i} {how}" + (f": {lines[-1]}" if lines else "")
 
 # %% ../nbs/04b_distributed.ipynb #043348f3
 @keras.saving.register_keras_serializable("deepseek_nb")
 class OnDevice(keras.layers.Layer):
     "Run the wrapped `block` on `device`."
+
     def __init__(self, block, device: str, **kwargs):
         super().__init__(name=kwargs.pop("name", block.name), **kwargs)
         self.block, self.device = block, device
+
     def call(self, x, training=None):
-        with tf.device(self.device): return self.block(x, training=training)
-    def compute_output_shape(self, input_shape): return self.block.compute_output_shape(input_shape)
-    def get_config(self): return dict(super().get_config(), block=keras.saving.serialize_keras_object(self.block), device=self.device)
+        with tf.device(self.device):
+            return self.block(x, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return self.block.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return dict(
+            super().get_config(), block=keras.saving.serialize_keras_object(self.block), device=self.device
+        )
+
     @classmethod
-    def from_config(cls, config): return cls(keras.saving.deserialize_keras_object(config.pop("block")), **config)
+    def from_config(cls, config):
+        return cls(keras.saving.deserialize_keras_object(config.pop("block")), **config)
 
 # %% ../nbs/04b_distributed.ipynb #57ff5f47
 def default_placement(devices: list) -> dict:
-    "Blocks to devices: input and feature extractor on the first, then sequence and head on the next ones (wrapping around)."
-    return dict(input=devices[0], feature_extractor=devices[0], sequence=devices[1 % len(devices)], head=devices[2 % len(devices)])
+    """Blocks to devices: input and feature extractor on the first, then sequence and head on the next ones
+    (wrapping around)."""
+    return dict(
+        input=devices[0],
+        feature_extractor=devices[0],
+        sequence=devices[1 % len(devices)],
+        head=devices[2 % len(devices)],
+    )
 
-def model_parallel(cfg: ModelConfig, devices: dict | None = None, adapt_data=None, seed: int | None = None) -> keras.Model:
-    "The hybrid model with each block's variables and operations on `devices[block]` (default: spread over the logical devices)."
-    devices = devices or default_placement([d.name for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")])
+
+def model_parallel(
+    cfg: ModelConfig, devices: dict | None = None, adapt_data=None, seed: int | None = None
+) -> keras.Model:
+    "The hybrid model with each block's variables and operations on `devices[block]` (default: spread over "
+    "the logical devices)."
+    devices = devices or default_placement(
+        [d.name for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")]
+    )
     unknown = sorted(set(devices) - set(BLOCKS))
-    if unknown or set(devices) != set(BLOCKS): raise ValueError(f"`devices` must map each block {BLOCKS} to a device. Received: devices={devices}")
-    if seed is not None: keras.utils.set_random_seed(seed)
+    if unknown or set(devices) != set(BLOCKS):
+        raise ValueError(f"`devices` must map each block {BLOCKS} to a device. Received: devices={devices}")
+    if seed is not None:  # only a seed the caller passed: it also clears TensorFlow's caches (compiled steps)
+        keras.utils.set_random_seed(seed)
     blocks = []
     for name, make in zip(BLOCKS, (input_block, feature_extractor, sequence_block, decision_head)):
-        with tf.device(devices[name]): blocks.append(make(cfg, adapt_data) if name == "input" else make(cfg, tuple(blocks[-1].output.shape[1:])))
+        with tf.device(devices[name]):
+            blocks.append(
+                make(cfg, adapt_data) if name == "input" else make(cfg, tuple(blocks[-1].output.shape[1:]))
+            )
     inputs = x = raw_input(cfg)
-    for block in blocks: x = OnDevice(block, devices[block.name])(x)
+    for block in blocks:
+        x = OnDevice(block, devices[block.name])(x)
     model = keras.Model(inputs, x, name=f"hybrid_{cfg.input_kind}_model_parallel")
     set_model_config(model, cfg)
     return model
 
 # %% ../nbs/04b_distributed.ipynb #5d371614
 def placement(model: keras.Model):
-    "Per block: the devices of its variables, and the requested devices of its operations in a traced forward pass (a DataFrame)."
+    """Per block: the devices of its variables, and the requested devices of its operations in a traced
+    forward pass (a DataFrame)."""
     import pandas as pd
+
     spec = tf.TensorSpec((None, *model.input.shape[1:]), model.input.dtype)
     graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
     rows = []
@@ -497,9 +872,17 @@ def placement(model: keras.Model):
         inside = re.compile(rf"(^|/){re.escape(layer.name)}(_\d+)?/")  # Keras may add a suffix to name scopes
         ops = [op for op in graph.get_operations() if inside.search(op.name) and op.device]
         op_devices = sorted({_short(op.device) for op in ops})
-        rows.append(dict(block=layer.name, variables=len(layer.weights), variable_devices=", ".join(variables),
-                         ops=len(ops), op_devices=", ".join(op_devices)))
+        rows.append(
+            dict(
+                block=layer.name,
+                variables=len(layer.weights),
+                variable_devices=", ".join(variables),
+                ops=len(ops),
+                op_devices=", ".join(op_devices),
+            )
+        )
     return pd.DataFrame(rows).set_index("block")
+
 
 def _short(device: str) -> str:
     "'/job:localhost/replica:0/task:0/device:CPU:1' -> 'CPU:1'."
@@ -507,27 +890,53 @@ def _short(device: str) -> str:
 
 # %% ../nbs/04b_distributed.ipynb #79935d9f
 def step_time(model: keras.Model, x, y, batch_size: int, steps: int = 15, strategy=None) -> float:
-    "Seconds per training step (median over `steps`, after a warm-up step) of `model` compiled inside `strategy.scope()`."
+    """Seconds per training step (median over `steps`, after a warm-up step) of `model` compiled inside
+    `strategy.scope()`."""
     strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope(): model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    with strategy.scope():
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     x, y = x[: batch_size * steps], y[: batch_size * steps]
     times = []
+
     class _Clock(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None): self.t = time.perf_counter()
-        def on_train_batch_end(self, batch, logs=None): times.append(time.perf_counter() - self.t)
+        def on_train_batch_begin(self, batch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
     model.fit(x[:batch_size], y[:batch_size], batch_size=batch_size, epochs=1, verbose=0)
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False, callbacks=[_Clock()])
     return float(np.median(times))
 
 # %% ../nbs/04b_distributed.ipynb #f3531f23
-def scaling_estimate(compute_seconds: float, params: int, replicas=(1, 2, 4, 8, 16, 64), bandwidth_gbit: float = 10.0,
-                     latency_seconds: float = 50e-6):
-    "Estimated data-parallel step time, speed-up and efficiency per replica count (ring all-reduce; a DataFrame)."
+def scaling_estimate(
+    compute_seconds: float,
+    params: int,
+    replicas=(1, 2, 4, 8, 16, 64),
+    bandwidth_gbit: float = 10.0,
+    latency_seconds: float = 50e-6,
+):
+    "Estimated data-parallel step time, speed-up and efficiency per replica count (ring all-reduce; a "
+    "DataFrame)."
     import pandas as pd
+
     rows = []
     for n in replicas:
-        comm = 0.0 if n == 1 else 2 * (n - 1) / n * 4 * params / (bandwidth_gbit * 1e9 / 8) + 2 * (n - 1) * latency_seconds
+        comm = (
+            0.0
+            if n == 1
+            else 2 * (n - 1) / n * 4 * params / (bandwidth_gbit * 1e9 / 8) + 2 * (n - 1) * latency_seconds
+        )
         step = compute_seconds / n + comm
-        rows.append(dict(replicas=n, compute_ms=1000 * compute_seconds / n, allreduce_ms=1000 * comm, step_ms=1000 * step,
-                         speedup=compute_seconds / step, efficiency=compute_seconds / step / n))
+        rows.append(
+            dict(
+                replicas=n,
+                compute_ms=1000 * compute_seconds / n,
+                allreduce_ms=1000 * comm,
+                step_ms=1000 * step,
+                speedup=compute_seconds / step,
+                efficiency=compute_seconds / step / n,
+            )
+        )
     return pd.DataFrame(rows).set_index("replicas").round(3)

@@ -15,18 +15,19 @@ from .architecture import build_model, BLOCKS, model_config_of, set_model_config
 from .plotting import new_figure
 from ._compat import flatten_layers, set_per_channel, strip_tflite_strings
 from .data import Dataset, Split, Splits, to_tfdata, load_dataset
-from .training import train, make_optimizer, resolve_loss
-from .runs import BadInput, write_atomic, check_target, marker, staged_folder
+from .training import train, compile_arguments
+from .runs import write_atomic
 
 # %% auto #0
 __all__ = ['PRUNABLE', 'QUANTIZE_MODES', 'prunable_weights', 'polynomial_sparsity', 'magnitude_mask', 'MagnitudePruning',
            'sparsity_report', 'strip_pruning', 'accuracy', 'Compressed', 'prune', 'importance', 'smaller_config',
            'shrink_model', 'structured_prune', 'quantization_report', 'quantize', 'save_quantized', 'load_quantized',
            'export_tflite', 'tflite_interpreter', 'tflite_predict', 'compare', 'plot_comparison', 'in_graph_latency',
-           'compress', 'compress_main']
+           'compress']
 
 # %% ../nbs/04_optimize.ipynb #88fe5be7
 PRUNABLE = (layers.Dense, layers.EinsumDense, layers.Conv1D, layers.Conv2D, layers.LSTMCell, layers.GRUCell)
+
 
 def prunable_weights(model: keras.Model, exclude=()) -> dict:
     "The kernels magnitude pruning acts on, by variable path (e.g. `lstm/lstm_cell/recurrent_kernel`)."
@@ -34,14 +35,22 @@ def prunable_weights(model: keras.Model, exclude=()) -> dict:
     for layer in flatten_layers(model):
         if isinstance(layer, PRUNABLE) and layer.name not in exclude:
             for v in layer.weights:
-                if v.name in ("kernel", "recurrent_kernel"): found[v.path] = v
+                if v.name in ("kernel", "recurrent_kernel"):
+                    found[v.path] = v
     return found
 
 # %% ../nbs/04_optimize.ipynb #7721f0db
-def polynomial_sparsity(step: int, target_sparsity: float, begin_step: int, end_step: int,
-                        initial_sparsity: float = 0.0, power: int = 3) -> float:
+def polynomial_sparsity(
+    step: int,
+    target_sparsity: float,
+    begin_step: int,
+    end_step: int,
+    initial_sparsity: float = 0.0,
+    power: int = 3,
+) -> float:
     "Sparsity at `step`: 0 before `begin_step`, the polynomial ramp up to `end_step`, then `target_sparsity`."
-    if step < begin_step: return 0.0
+    if step < begin_step:
+        return 0.0
     progress = min(1.0, (step - begin_step) / max(1, end_step - begin_step))
     return target_sparsity + (initial_sparsity - target_sparsity) * (1 - progress) ** power
 
@@ -51,40 +60,70 @@ def magnitude_mask(weights: np.ndarray, sparsity: float) -> np.ndarray:
     weights = np.asarray(weights)
     mask = np.ones(weights.size, "float32")
     k = int(round(sparsity * weights.size))
-    if k: mask[np.argsort(np.abs(weights), axis=None, kind="stable")[:k]] = 0.0
+    if k:
+        mask[np.argsort(np.abs(weights), axis=None, kind="stable")[:k]] = 0.0
     return mask.reshape(weights.shape)
 
 # %% ../nbs/04_optimize.ipynb #4139477b
 class MagnitudePruning(keras.callbacks.Callback):
     "Gradual magnitude pruning: masks follow `polynomial_sparsity` and are applied after every training step."
-    def __init__(self, weights: dict, target_sparsity: float, begin_step: int, end_step: int, frequency: int = 10,
-                 initial_sparsity: float = 0.0):
+
+    def __init__(
+        self,
+        weights: dict,
+        target_sparsity: float,
+        begin_step: int,
+        end_step: int,
+        frequency: int = 10,
+        initial_sparsity: float = 0.0,
+    ):
         super().__init__()
         self.weights, self.target_sparsity, self.frequency = weights, target_sparsity, frequency
         self.begin_step, self.end_step, self.initial_sparsity = begin_step, end_step, initial_sparsity
         self.masks = {path: np.ones(tuple(v.shape), "float32") for path, v in weights.items()}
         self.step, self.sparsity = 0, 0.0
+
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        due = self.begin_step <= self.step <= self.end_step and ((self.step - self.begin_step) % self.frequency == 0 or self.step == self.end_step)
-        if due: self.update_masks(polynomial_sparsity(self.step, self.target_sparsity, self.begin_step, self.end_step, self.initial_sparsity))
+        due = self.begin_step <= self.step <= self.end_step and (
+            (self.step - self.begin_step) % self.frequency == 0 or self.step == self.end_step
+        )
+        if due:
+            self.update_masks(
+                polynomial_sparsity(
+                    self.step, self.target_sparsity, self.begin_step, self.end_step, self.initial_sparsity
+                )
+            )
         self.apply_masks()
+
     def update_masks(self, sparsity: float):
         self.sparsity = sparsity
-        self.masks = {path: magnitude_mask(keras.ops.convert_to_numpy(v), sparsity) for path, v in self.weights.items()}
+        self.masks = {
+            path: magnitude_mask(keras.ops.convert_to_numpy(v), sparsity) for path, v in self.weights.items()
+        }
+
     def apply_masks(self):
-        for path, v in self.weights.items(): v.assign(v * self.masks[path])
+        for path, v in self.weights.items():
+            v.assign(v * self.masks[path])
 
 # %% ../nbs/04_optimize.ipynb #a2b520df
 def sparsity_report(model: keras.Model, exclude=()):
     "A table of every prunable kernel: layer type, shape, weights, zeros and sparsity, with a total row."
     import pandas as pd
+
     owners = {v.path: l for l in flatten_layers(model) for v in l.weights}
     rows = []
     for path, v in prunable_weights(model, exclude).items():
         values = keras.ops.convert_to_numpy(v)
-        rows.append(dict(kernel=path, layer=type(owners[path]).__name__, shape=tuple(v.shape), weights=values.size,
-                         zeros=int((values == 0).sum())))
+        rows.append(
+            dict(
+                kernel=path,
+                layer=type(owners[path]).__name__,
+                shape=tuple(v.shape),
+                weights=values.size,
+                zeros=int((values == 0).sum()),
+            )
+        )
     table = pd.DataFrame(rows)
     total = dict(kernel="total", layer="", shape=(), weights=table.weights.sum(), zeros=table.zeros.sum())
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
@@ -94,12 +133,19 @@ def sparsity_report(model: keras.Model, exclude=()):
 # %% ../nbs/04_optimize.ipynb #475aeb23
 def _copy(model: keras.Model) -> keras.Model:
     "A new model with the same architecture and weights, no optimiser state."
-    clone = model.__class__.from_config(model.get_config())  # clone_model would also copy the compiled optimiser
+    clone = model.__class__.from_config(
+        model.get_config()
+    )  # clone_model would also copy the compiled optimiser
     clone.set_weights(model.get_weights())
-    for source, copy in zip(flatten_layers(model), flatten_layers(clone)):  # a vocabulary is not a weight: from_config starts it empty
-        if isinstance(source, layers.TextVectorization): copy.set_vocabulary(source.get_vocabulary())
-    if model_config_of(model): set_model_config(clone, model_config_of(model))
+    for source, copy in zip(
+        flatten_layers(model), flatten_layers(clone)
+    ):  # a vocabulary is not a weight: from_config starts it empty
+        if isinstance(source, layers.TextVectorization):
+            copy.set_vocabulary(source.get_vocabulary())
+    if model_config_of(model):
+        set_model_config(clone, model_config_of(model))
     return clone
+
 
 def strip_pruning(model: keras.Model, pruning: MagnitudePruning) -> keras.Model:
     "A plain model (no optimiser, no callback) with the final masks applied."
@@ -107,107 +153,184 @@ def strip_pruning(model: keras.Model, pruning: MagnitudePruning) -> keras.Model:
     return _copy(model)
 
 # %% ../nbs/04_optimize.ipynb #74c6bc10
-def _fit(model: keras.Model, splits: Splits, cfg: TrainConfig, task: str, callbacks=(), verbose: int = 0) -> dict:
-    "Compile and fit for exactly `cfg.epochs` epochs (no early stopping, no best-epoch restore); the history."
-    steps = math.ceil(len(splits.train) / cfg.batch_size)
-    model.compile(optimizer=make_optimizer(cfg, steps), loss=resolve_loss(cfg, task),
-                  metrics=["accuracy"] if task == "classification" else [keras.metrics.RootMeanSquaredError(name="rmse")])
+def _fit(
+    model: keras.Model,
+    model_cfg: ModelConfig,
+    splits: Splits,
+    cfg: TrainConfig,
+    callbacks=(),
+    verbose: int = 0,
+) -> dict:
+    """Fit for exactly `cfg.epochs` epochs, compiled as `train` compiles (`compile_arguments`); the history.
+
+    Unlike `train` there is no early stopping and no best-epoch restore: pruning must end at the final masks.
+    """
+    model.compile(**compile_arguments(model_cfg, cfg, math.ceil(len(splits.train) / cfg.batch_size)))
     val = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
-    history = model.fit(to_tfdata(splits.train, cfg.batch_size, shuffle=True, seed=cfg.seed), validation_data=val,
-                        epochs=cfg.epochs, callbacks=list(callbacks), verbose=verbose, shuffle=False)
+    history = model.fit(
+        to_tfdata(splits.train, cfg.batch_size, shuffle=True, seed=cfg.seed),
+        validation_data=val,
+        epochs=cfg.epochs,
+        callbacks=list(callbacks),
+        verbose=verbose,
+        shuffle=False,
+    )
     return {k: [float(x) for x in v] for k, v in history.history.items()}
+
 
 def accuracy(predict, split: Split, batch_size: int = 256) -> float:
     "Test accuracy of `predict` (a Keras model or a function of a batch) on `split`."
-    if isinstance(predict, keras.Model): predict = lambda x, model=predict: model.predict(x, batch_size=batch_size, verbose=0)
-    out = np.concatenate([np.asarray(predict(split.x[i:i + batch_size])) for i in range(0, len(split), batch_size)])
+    if isinstance(predict, keras.Model):
+        predict = lambda x, model=predict: model.predict(x, batch_size=batch_size, verbose=0)
+    out = np.concatenate(
+        [np.asarray(predict(split.x[i : i + batch_size])) for i in range(0, len(split), batch_size)]
+    )
     return float((out.argmax(-1) == split.y).mean())
 
 # %% ../nbs/04_optimize.ipynb #15ddde1b
 @dataclass
 class Compressed:
-    "What a compression step produced: the plain model, a per-layer report, test metrics and the fine-tuning history."
+    """What a compression step produced: the plain model, a per-layer report, test metrics and the fine-tuning
+    history."""
+
     model: keras.Model
     report: object
     metrics: dict = field(default_factory=dict)
     history: dict = field(default_factory=dict)
 
 # %% ../nbs/04_optimize.ipynb #5d0965fd
-def prune(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, cfg: TrainConfig | None = None,
-          splits: Splits | None = None, begin_fraction: float = 0.0, end_fraction: float = 0.6, frequency: int = 10,
-          exclude=(), verbose: int = 0) -> Compressed:
+def prune(
+    model: keras.Model,  # a trained model (left unchanged: a copy is pruned)
+    data: Dataset,  # the data set to fine-tune on
+    target_sparsity: float = 0.8,  # fraction of every prunable kernel set to zero at the end, in (0, 1)
+    cfg: (
+        TrainConfig | None
+    ) = None,  # fine-tuning settings; when given, `cfg.seed` also seeds the copy's dropout
+    splits: (
+        Splits | None
+    ) = None,  # the splits to use (default: `data.splits` with `cfg`'s fractions and seed)
+    begin_fraction: float = 0.0,  # share of the fine-tuning steps before pruning begins
+    end_fraction: float = 0.6,  # share of the steps by which `target_sparsity` is reached
+    frequency: int = 10,  # steps between two mask updates
+    exclude=(),  # names of layers never pruned
+    verbose: int = 0,
+) -> Compressed:
     "Gradual magnitude pruning of a trained `model` to `target_sparsity` while fine-tuning on `data`."
-    if not (isinstance(target_sparsity, float) and 0 < target_sparsity < 1):
-        raise ValueError(f"`target_sparsity` must be a float in (0, 1). Received: target_sparsity={target_sparsity!r}")
+    _check_share("target_sparsity", target_sparsity)
     if not 0 <= begin_fraction < end_fraction <= 1:
-        raise ValueError(f"`begin_fraction` and `end_fraction` must satisfy 0 <= begin_fraction < end_fraction <= 1. "
-                         f"Received: begin_fraction={begin_fraction}, end_fraction={end_fraction}")
+        raise ValueError(
+            "`begin_fraction` and `end_fraction` must satisfy 0 <= begin_fraction < end_fraction <= 1. "
+            f"Received: begin_fraction={begin_fraction}, end_fraction={end_fraction}"
+        )
+    if cfg is not None:  # the caller's seed: the copy below draws its dropout seeds from Keras' global state
+        keras.utils.set_random_seed(
+            cfg.seed
+        )  # (this clears TensorFlow's caches too; the copy has no compiled step yet)
     cfg = cfg or TrainConfig(learning_rate=5e-4, epochs=8, batch_size=64)
     splits = splits or data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed)
-    keras.utils.set_random_seed(cfg.seed)
     work = _copy(model)
     total = cfg.epochs * math.ceil(len(splits.train) / cfg.batch_size)
-    pruning = MagnitudePruning(prunable_weights(work, exclude), target_sparsity, int(begin_fraction * total),
-                               max(1, int(end_fraction * total)), frequency)
-    history = _fit(work, splits, cfg, data.task, [pruning], verbose)
+    pruning = MagnitudePruning(
+        prunable_weights(work, exclude),
+        target_sparsity,
+        int(begin_fraction * total),
+        max(1, int(end_fraction * total)),
+        frequency,
+    )
+    history = _fit(work, model_config_of(model) or data.model_config(), splits, cfg, [pruning], verbose)
     pruned = strip_pruning(work, pruning)
     report = sparsity_report(pruned, exclude)
-    return Compressed(pruned, report, dict(test_accuracy=accuracy(pruned, splits.test), sparsity=float(report.loc["total", "sparsity"])), history)
+    metrics = dict(
+        test_accuracy=accuracy(pruned, splits.test), sparsity=float(report.loc["total", "sparsity"])
+    )
+    return Compressed(pruned, report, metrics, history)
 
 # %% ../nbs/04_optimize.ipynb #7665520e
-def _l1(values: np.ndarray, axis) -> np.ndarray: return np.abs(values).sum(axis=axis)
+def _l1(values: np.ndarray, axis) -> np.ndarray:
+    return np.abs(values).sum(axis=axis)
+
 
 def _top(scores: np.ndarray, keep: int) -> np.ndarray:
     "Indices of the `keep` highest scores, in ascending index order (so slices keep the original layout)."
     return np.sort(np.argsort(-scores, kind="stable")[:keep])
 
+
 def importance(model: keras.Model, cfg: ModelConfig) -> dict:
-    "L1 importance of every filter (`conv_i`), recurrent unit (`stream`), attention head (`heads`) and dense unit (`dense_i`)."
+    """L1 importance of every filter (`conv_i`), recurrent unit (`stream`), attention head (`heads`) and dense
+    unit (`dense_i`)."""
     v = {w.path: keras.ops.convert_to_numpy(w) for w in model.weights}
-    scores = {f"conv_{i}": _l1(v[f"conv_{i}/kernel"], tuple(range(v[f"conv_{i}/kernel"].ndim - 1))) for i in range(1, cfg.depth + 1)}
+    scores = {
+        f"conv_{i}": _l1(v[f"conv_{i}/kernel"], tuple(range(v[f"conv_{i}/kernel"].ndim - 1)))
+        for i in range(1, cfg.depth + 1)
+    }
     gates = v[f"{cfg.rnn}/{cfg.rnn}_cell/kernel"]
     scores["stream"] = _l1(gates.reshape(gates.shape[0], -1, cfg.rnn_units), (0, 1))
-    if cfg.attention: scores["heads"] = _l1(v["attention/attention_output/kernel"], (1, 2))
-    for i in range(1, cfg.dense_layers + 1): scores[f"dense_{i}"] = _l1(v[f"dense_{i}/kernel"], 0)
+    if cfg.attention:
+        scores["heads"] = _l1(v["attention/attention_output/kernel"], (1, 2))
+    for i in range(1, cfg.dense_layers + 1):
+        scores[f"dense_{i}"] = _l1(v[f"dense_{i}/kernel"], 0)
     return scores
 
 # %% ../nbs/04_optimize.ipynb #d570e5d5
-def _check_fraction(fraction: float):
-    if not (isinstance(fraction, float) and 0 < fraction < 1):
-        raise ValueError(f"`fraction` must be a float in (0, 1). Received: fraction={fraction!r}")
+def _check_share(name: str, value: float):
+    "Refuse a `value` that is not a float strictly between 0 and 1 (a sparsity, a fraction to remove)."
+    if not (isinstance(value, float) and 0 < value < 1):
+        raise ValueError(f"`{name}` must be a float in (0, 1). Received: {name}={value!r}")
+
 
 def _check_structured(cfg: ModelConfig, fraction: float):
-    _check_fraction(fraction)
+    _check_share("fraction", fraction)
     if cfg.rnn == "none" or cfg.bidirectional:
-        raise ValueError("structured_prune needs a one-directional recurrent layer (rnn='lstm' or 'gru', bidirectional=False) "
-                         f"to carry the residual stream. Received: rnn={cfg.rnn!r}, bidirectional={cfg.bidirectional}")
+        raise ValueError(
+            "structured_prune needs a one-directional recurrent layer (rnn='lstm' or 'gru', "
+            "bidirectional=False) to carry the residual stream. "
+            f"Received: rnn={cfg.rnn!r}, bidirectional={cfg.bidirectional}"
+        )
+
 
 def smaller_config(cfg: ModelConfig, fraction: float = 0.5) -> ModelConfig:
-    "`cfg` with `fraction` of the filters, recurrent units, heads and dense units removed (at least one of each kept)."
+    """`cfg` with `fraction` of the filters, recurrent units, heads and dense units removed (at least one of
+    each kept)."""
     _check_structured(cfg, fraction)
     shrink = lambda n: max(1, int(round(n * (1 - fraction))))
-    return cfg.replace(width=shrink(cfg.width), rnn_units=shrink(cfg.rnn_units), heads=shrink(cfg.heads), dense_units=shrink(cfg.dense_units))
+    return cfg.replace(
+        width=shrink(cfg.width),
+        rnn_units=shrink(cfg.rnn_units),
+        heads=shrink(cfg.heads),
+        dense_units=shrink(cfg.dense_units),
+    )
 
 # %% ../nbs/04_optimize.ipynb #ace04ff8
 def _indices(path: str, ndim: int, keep: dict, cfg: ModelConfig, seq_in) -> tuple:
-    "Per-axis index arrays (`slice(None)` = all) that cut weight `path` of the smaller model out of the larger."
+    """Per-axis index arrays (`slice(None)` = all) that cut weight `path` of the smaller model out of the
+    larger."""
     layer, name = path.split("/")[-2:]
     every = slice(None)
     stream, heads = keep["stream"], keep.get("heads", every)
-    gate_cols = lambda: np.concatenate([g * cfg.rnn_units + stream for g in range((4 if cfg.rnn == "lstm" else 3))])
+    gate_cols = lambda: np.concatenate(
+        [g * cfg.rnn_units + stream for g in range((4 if cfg.rnn == "lstm" else 3))]
+    )
     if layer.startswith("conv_"):
         i = int(layer.split("_")[1])
-        if name == "bias": return (keep[layer],)
+        if name == "bias":
+            return (keep[layer],)
         return (every,) * (ndim - 2) + (keep[f"conv_{i - 1}"] if i > 1 else every, keep[layer])
-    if layer.startswith("bn_"): return (keep[f"conv_{layer.split('_')[1]}"],)
+    if layer.startswith("bn_"):
+        return (keep[f"conv_{layer.split('_')[1]}"],)
     if layer.endswith("_cell"):
-        if name == "kernel": return (seq_in, gate_cols())
-        if name == "recurrent_kernel": return (stream, gate_cols())
+        if name == "kernel":
+            return (seq_in, gate_cols())
+        if name == "recurrent_kernel":
+            return (stream, gate_cols())
         return (every,) * (ndim - 1) + (gate_cols(),)
-    if layer in ("query", "key", "value"): return (stream, heads, every) if name == "kernel" else (heads, every)
-    if layer == "attention_output": return (heads, every, stream) if name == "kernel" else (stream,)
-    if layer == "layer_norm": return (stream,)
-    if layer == "pool_score": return (stream, every) if name == "kernel" else (every,)
+    if layer in ("query", "key", "value"):
+        return (stream, heads, every) if name == "kernel" else (heads, every)
+    if layer == "attention_output":
+        return (heads, every, stream) if name == "kernel" else (stream,)
+    if layer == "layer_norm":
+        return (stream,)
+    if layer == "pool_score":
+        return (stream, every) if name == "kernel" else (every,)
     if layer.startswith("dense_") or layer == "output":
         i = int(layer.split("_")[1]) if layer != "output" else cfg.dense_layers + 1
         rows = stream if i == 1 else keep[f"dense_{i - 1}"]
@@ -218,23 +341,31 @@ def _indices(path: str, ndim: int, keep: dict, cfg: ModelConfig, seq_in) -> tupl
 # %% ../nbs/04_optimize.ipynb #1e28f8de
 def _sequence_inputs(cfg: ModelConfig, big: keras.Model, kept_channels: np.ndarray) -> np.ndarray:
     "Rows of the RNN input kernel to keep: an image feature map enters as (rows, columns x channels)."
-    if cfg.input_kind != "image": return kept_channels
+    if cfg.input_kind != "image":
+        return kept_channels
     cols, channels = big.get_layer("sequence").input.shape[2:4]
     return np.concatenate([col * channels + kept_channels for col in range(cols)])
 
+
 def shrink_model(model: keras.Model, cfg: ModelConfig, fraction: float = 0.5, adapt_data=None) -> keras.Model:
-    "The smaller dense model of `smaller_config(cfg, fraction)` holding the most important slices of `model`'s weights."
+    """The smaller dense model of `smaller_config(cfg, fraction)` holding the most important slices of
+    `model`'s weights."""
     small_cfg = smaller_config(cfg, fraction)
     scores = importance(model, cfg)
-    sizes = dict({f"conv_{i}": w for i, w in enumerate(small_cfg.widths(), 1)}, stream=small_cfg.rnn_units, heads=small_cfg.heads,
-                 **{f"dense_{i}": small_cfg.dense_units for i in range(1, cfg.dense_layers + 1)})
+    sizes = dict(
+        {f"conv_{i}": w for i, w in enumerate(small_cfg.widths(), 1)},
+        stream=small_cfg.rnn_units,
+        heads=small_cfg.heads,
+        **{f"dense_{i}": small_cfg.dense_units for i in range(1, cfg.dense_layers + 1)},
+    )
     keep = {name: _top(score, sizes[name]) for name, score in scores.items()}
     small = build_model(small_cfg, adapt_data=adapt_data)
     big = {w.path: keras.ops.convert_to_numpy(w) for w in model.weights}
     seq_in = _sequence_inputs(cfg, model, keep[f"conv_{cfg.depth}"])
     for w in small.weights:
         value = big[w.path]
-        for axis, index in enumerate(_indices(w.path, value.ndim, keep, cfg, seq_in)): value = np.take(value, np.arange(value.shape[axis])[index], axis=axis)
+        for axis, index in enumerate(_indices(w.path, value.ndim, keep, cfg, seq_in)):
+            value = np.take(value, np.arange(value.shape[axis])[index], axis=axis)
         w.assign(value)
     set_model_config(small, small_cfg)
     return small
@@ -243,13 +374,24 @@ def shrink_model(model: keras.Model, cfg: ModelConfig, fraction: float = 0.5, ad
 def _model_config(model: keras.Model, data: Dataset, model_config: ModelConfig | None) -> ModelConfig:
     cfg = model_config or model_config_of(model) or data.model_config()
     if tuple(cfg.input_shape or ()) != tuple(model.input.shape[1:]) and cfg.input_kind != "text":
-        raise ValueError(f"`model_config` does not describe this model: input_shape={cfg.input_shape} but the model takes "
-                         f"{tuple(model.input.shape[1:])}. Pass the ModelConfig the model was built from")
+        raise ValueError(
+            f"`model_config` does not describe this model: input_shape={cfg.input_shape} but the model takes "
+            f"{tuple(model.input.shape[1:])}. Pass the ModelConfig the model was built from"
+        )
     return cfg
 
-def structured_prune(model: keras.Model, data: Dataset, fraction: float = 0.5, cfg: TrainConfig | None = None,
-                     splits: Splits | None = None, model_config: ModelConfig | None = None, verbose: int = 0) -> Compressed:
-    "Remove `fraction` of the filters, units and heads of `model` (lowest L1 importance first), rebuild it smaller, fine-tune it."
+
+def structured_prune(
+    model: keras.Model,
+    data: Dataset,
+    fraction: float = 0.5,
+    cfg: TrainConfig | None = None,
+    splits: Splits | None = None,
+    model_config: ModelConfig | None = None,
+    verbose: int = 0,
+) -> Compressed:
+    "Remove `fraction` of the filters, units and heads of `model` (lowest L1 importance first), rebuild it "
+    "smaller, fine-tune it."
     model_cfg = _model_config(model, data, model_config)
     _check_structured(model_cfg, fraction)
     cfg = cfg or TrainConfig(learning_rate=1e-3, epochs=8, batch_size=64, patience=3)
@@ -258,15 +400,34 @@ def structured_prune(model: keras.Model, data: Dataset, fraction: float = 0.5, c
     before = accuracy(small, splits.test) if data.task == "classification" else None
     run = train(small, data, cfg, splits=splits, verbose=verbose)
     report = _structure_report(model, run.model)
-    return Compressed(run.model, report, dict(test_accuracy=run.metrics.get("test_accuracy"), accuracy_before_fine_tuning=before,
-                                              params=run.model.count_params()), run.history)
+    return Compressed(
+        run.model,
+        report,
+        dict(
+            test_accuracy=run.metrics.get("test_accuracy"),
+            accuracy_before_fine_tuning=before,
+            params=run.model.count_params(),
+        ),
+        run.history,
+    )
+
 
 def _structure_report(big: keras.Model, small: keras.Model):
     "Each kernel's shape and weights before and after."
     import pandas as pd
+
     after = {w.path: w for w in small.weights}
-    rows = [dict(weight=w.path, before=tuple(w.shape), after=tuple(after[w.path].shape), params_before=int(np.prod(w.shape)),
-                 params_after=int(np.prod(after[w.path].shape))) for w in big.weights if w.path in after]
+    rows = [
+        dict(
+            weight=w.path,
+            before=tuple(w.shape),
+            after=tuple(after[w.path].shape),
+            params_before=int(np.prod(w.shape)),
+            params_after=int(np.prod(after[w.path].shape)),
+        )
+        for w in big.weights
+        if w.path in after
+    ]
     table = pd.DataFrame(rows).set_index("weight")
     table["ratio"] = (table.params_after / table.params_before).round(3)
     return table
@@ -274,46 +435,78 @@ def _structure_report(big: keras.Model, small: keras.Model):
 # %% ../nbs/04_optimize.ipynb #9b5f26df
 QUANTIZE_MODES = ("int8",)
 
+
 def _owners(model: keras.Model) -> dict:
     "Variable path -> the innermost layer that holds it."
     return {v.path: l for l in flatten_layers(model) if not isinstance(l, keras.Model) for v in l.weights}
 
+
 def quantization_report(model: keras.Model):
     "One row per layer with weights: block, type, quantisation mode (or float), weights and bytes."
     import pandas as pd
-    block_of = {id(l): b for b in BLOCKS if b in [x.name for x in model.layers] for l in flatten_layers(model.get_layer(b))}
+
+    block_of = {
+        id(l): b
+        for b in BLOCKS
+        if b in [x.name for x in model.layers]
+        for l in flatten_layers(model.get_layer(b))
+    }
     rows = {}
     for path, layer in _owners(model).items():
         v = next(w for w in layer.weights if w.path == path)
-        row = rows.setdefault(layer.name, dict(block=block_of.get(id(layer), ""), layer=layer.name, type=type(layer).__name__,
-                                               mode=getattr(layer, "quantization_mode", None) or "float", weights=0, bytes=0))
-        row["weights"] += int(np.prod(v.shape)); row["bytes"] += int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
+        row = rows.setdefault(
+            layer.name,
+            dict(
+                block=block_of.get(id(layer), ""),
+                layer=layer.name,
+                type=type(layer).__name__,
+                mode=getattr(layer, "quantization_mode", None) or "float",
+                weights=0,
+                bytes=0,
+            ),
+        )
+        row["weights"] += int(np.prod(v.shape))
+        row["bytes"] += int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
     return pd.DataFrame(list(rows.values())).set_index("layer")
 
+
 def _quantize_in_place(model: keras.Model, mode: str):
-    "`Model.quantize`, quietly (the report says it better than one warning per layer), skipping layers never built."
-    with warnings.catch_warnings():  # unbuilt: the StringLookup inside a text model's TextVectorization, which Keras refuses
-        warnings.simplefilter("ignore"); model.quantize(mode, filters=lambda layer: layer.built)
+    """`Model.quantize`, quietly (the report says it better than one warning per layer), skipping layers never
+    built."""
+    # unbuilt: the StringLookup inside a text model's TextVectorization, which Keras refuses
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.quantize(mode, filters=lambda layer: layer.built)
+
 
 def quantize(model: keras.Model, mode: str = "int8") -> Compressed:
     "A quantised copy of `model` (Keras 3 `Model.quantize`) with its per-layer report."
-    if mode not in QUANTIZE_MODES: raise ValueError(f"`mode` must be one of {', '.join(map(repr, QUANTIZE_MODES))}. Received: mode={mode!r}")
+    if mode not in QUANTIZE_MODES:
+        raise ValueError(
+            f"`mode` must be one of {', '.join(map(repr, QUANTIZE_MODES))}. Received: mode={mode!r}"
+        )
     quantized = _copy(model)
     _quantize_in_place(quantized, mode)
     return Compressed(quantized, quantization_report(quantized))
 
 # %% ../nbs/04_optimize.ipynb #8d19b39f
-def save_quantized(model: keras.Model, folder, model_config: ModelConfig | None = None, mode: str = "int8") -> Path:
-    "Write a quantised model as `config.json` + `model.weights.h5` (+ `vocabulary.json` for text) in `folder`, each file atomically."
+def save_quantized(
+    model: keras.Model, folder, model_config: ModelConfig | None = None, mode: str = "int8"
+) -> Path:
+    "Write a quantised model as `config.json` + `model.weights.h5` (+ `vocabulary.json` for text) in "
+    "`folder`, each file atomically."
     cfg = model_config or model_config_of(model)
-    if cfg is None: raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    if cfg is None:
+        raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / "config.json", json.dumps(dict(model=cfg.to_dict(), quantization=mode), indent=2))
     if cfg.input_kind == "text":
         vocabulary = model.get_layer("input").get_layer("vectorize").get_vocabulary()
         write_atomic(folder / "vocabulary.json", json.dumps(vocabulary))
     write_atomic(folder / "model.weights.h5", model.save_weights)
     return folder
+
 
 def load_quantized(folder) -> keras.Model:
     "Rebuild, quantise and load a model written by `save_quantized`."
@@ -322,7 +515,9 @@ def load_quantized(folder) -> keras.Model:
     cfg = ModelConfig.from_dict(saved["model"])
     model = build_model(cfg)
     if cfg.input_kind == "text":
-        model.get_layer("input").get_layer("vectorize").set_vocabulary(json.loads((folder / "vocabulary.json").read_text()))
+        model.get_layer("input").get_layer("vectorize").set_vocabulary(
+            json.loads((folder / "vocabulary.json").read_text())
+        )
     _quantize_in_place(model, saved["quantization"])
     model.load_weights(folder / "model.weights.h5")
     set_model_config(model, cfg)
@@ -331,56 +526,85 @@ def load_quantized(folder) -> keras.Model:
 # %% ../nbs/04_optimize.ipynb #bdb98359
 def _unrolled(model: keras.Model) -> keras.Model:
     "A copy of `model` whose LSTM/GRU layers are unrolled (a static graph for the TFLite converter)."
+
     def clone(layer):
-        if isinstance(layer, keras.Model): return keras.models.clone_model(layer, clone_function=clone)
+        if isinstance(layer, keras.Model):
+            return keras.models.clone_model(layer, clone_function=clone)
         config = layer.get_config()
-        if isinstance(layer, (layers.LSTM, layers.GRU)): config["unroll"] = True
+        if isinstance(layer, (layers.LSTM, layers.GRU)):
+            config["unroll"] = True
         return layer.__class__.from_config(config)
+
     copy = keras.models.clone_model(model, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
 
+
 def _converter(model: keras.Model, folder: str):
     import tensorflow as tf
+
     spec = tf.TensorSpec((1,) + tuple(model.input.shape[1:]), tf.float32)
     _unrolled(model).export(folder, format="tf_saved_model", input_signature=[spec], verbose=False)
     return tf.lite.TFLiteConverter.from_saved_model(folder)
 
 # %% ../nbs/04_optimize.ipynb #79ce75a8
-def export_tflite(model: keras.Model, mode: str = "float32", representative_data=None, path=None, samples: int = 200,
-                  per_channel: bool = False, strip: bool = True) -> bytes:
+def export_tflite(
+    model: keras.Model,
+    mode: str = "float32",
+    representative_data=None,
+    path=None,
+    samples: int = 200,
+    per_channel: bool = False,
+    strip: bool = True,
+) -> bytes:
     "The `.tflite` flat buffer of `model` quantised by `mode` (batch size 1); written to `path` if given."
     import tensorflow as tf
-    if mode not in TFLITE_MODES: raise ValueError(f"`mode` must be one of {', '.join(map(repr, TFLITE_MODES))}. Received: mode={mode!r}")
+
+    if mode not in TFLITE_MODES:
+        raise ValueError(
+            f"`mode` must be one of {', '.join(map(repr, TFLITE_MODES))}. Received: mode={mode!r}"
+        )
     if mode == "int8" and representative_data is None:
-        raise ValueError("`representative_data` is needed for mode='int8' (a few hundred training inputs to calibrate "
-                         "the activation ranges). Received: representative_data=None")
-    if model.input.dtype == "string": raise ValueError("export_tflite takes image and series models: a text model's TextVectorization "
-                                                       "runs string ops that TFLite builtins do not have")
+        raise ValueError(
+            "`representative_data` is needed for mode='int8' (a few hundred training inputs to calibrate "
+            "the activation ranges). Received: representative_data=None"
+        )
+    if model.input.dtype == "string":
+        raise ValueError(
+            "export_tflite takes image and series models: a text model's TextVectorization "
+            "runs string ops that TFLite builtins do not have"
+        )
     with tempfile.TemporaryDirectory() as folder:
         converter = _converter(model, folder)
-        if mode != "float32": converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if mode == "float16": converter.target_spec.supported_types = [tf.float16]
+        if mode != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if mode == "float16":
+            converter.target_spec.supported_types = [tf.float16]
         if mode == "int8":
             sample = np.asarray(representative_data, "float32")[:samples]
             converter.representative_dataset = lambda: ([row[None]] for row in sample)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         set_per_channel(converter, per_channel)
         content = converter.convert()
-    if strip: content = strip_tflite_strings(content)
-    if path is not None: Path(path).write_bytes(content)
+    if strip:
+        content = strip_tflite_strings(content)
+    if path is not None:
+        Path(path).write_bytes(content)
     return content
 
 # %% ../nbs/04_optimize.ipynb #575eeb25
 def tflite_interpreter(content: bytes, num_threads: int = 1):
     "A ready LiteRT interpreter for a `.tflite` flat buffer."
-    try: from ai_edge_litert.interpreter import Interpreter
+    try:
+        from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         import tensorflow as tf
+
         Interpreter = tf.lite.Interpreter
     interpreter = Interpreter(model_content=bytes(content), num_threads=num_threads)
     interpreter.allocate_tensors()
     return interpreter
+
 
 def tflite_predict(content, x) -> np.ndarray:
     "Outputs of a `.tflite` model (bytes or interpreter) for the samples `x`, one at a time."
@@ -388,7 +612,8 @@ def tflite_predict(content, x) -> np.ndarray:
     given, wanted = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
     out = []
     for row in np.asarray(x, "float32"):
-        interpreter.set_tensor(given, row[None]); interpreter.invoke()
+        interpreter.set_tensor(given, row[None])
+        interpreter.invoke()
         out.append(interpreter.get_tensor(wanted)[0].copy())
     return np.stack(out)
 
@@ -396,67 +621,126 @@ def tflite_predict(content, x) -> np.ndarray:
 def _keras_bytes(model: keras.Model) -> bytes:
     "The model's weights (not the optimiser's) as an HDF5 file, the container `save_weights` uses."
     import h5py, io
+
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        for v in model.weights: f.create_dataset(v.path, data=keras.ops.convert_to_numpy(v))
+        for v in model.weights:
+            f.create_dataset(v.path, data=keras.ops.convert_to_numpy(v))
     return buffer.getvalue()
+
 
 def _runner(variant, test: Split, batch_size: int, jit: bool) -> dict:
     "How to call one variant: its runtime, bytes, a batch-1 call, and a predict function with its batch size."
     import tensorflow as tf
+
     if isinstance(variant, keras.Model):
         dtype = "string" if variant.input.dtype == "string" else "float32"
-        jit = jit and dtype != "string"  # XLA has no string ops: a text model's TextVectorization runs outside it
+        jit = (
+            jit and dtype != "string"
+        )  # XLA has no string ops: a text model's TextVectorization runs outside it
         one = tf.constant(test.x[:1], dtype)
-        single = tf.function(lambda x: variant(x, training=False), jit_compile=jit).get_concrete_function(one)  # traced once
+        single = tf.function(lambda x: variant(x, training=False), jit_compile=jit).get_concrete_function(
+            one
+        )  # traced once
         batched = tf.function(lambda x: variant(x, training=False), reduce_retracing=True)
-        return dict(kind="keras", runtime="keras+xla" if jit else "keras", params=variant.count_params(), blob=_keras_bytes(variant),
-                    one=lambda: single(one).numpy(), predict=lambda x: batched(tf.constant(x, dtype)).numpy(), step=batch_size)
+        return dict(
+            kind="keras",
+            runtime="keras+xla" if jit else "keras",
+            params=variant.count_params(),
+            blob=_keras_bytes(variant),
+            one=lambda: single(one).numpy(),
+            predict=lambda x: batched(tf.constant(x, dtype)).numpy(),
+            step=batch_size,
+        )
     interpreter = tflite_interpreter(variant)
-    given, wanted, row = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"], np.asarray(test.x[:1], "float32")
+    given, wanted, row = (
+        interpreter.get_input_details()[0]["index"],
+        interpreter.get_output_details()[0]["index"],
+        np.asarray(test.x[:1], "float32"),
+    )
+
     def one():
-        interpreter.set_tensor(given, row); interpreter.invoke()
+        interpreter.set_tensor(given, row)
+        interpreter.invoke()
         return interpreter.get_tensor(wanted)
+
     runtime = "litert" if type(interpreter).__module__.startswith("ai_edge_litert") else "tf.lite"
-    return dict(kind="tflite", runtime=runtime, params=None, blob=bytes(variant), one=one, predict=lambda x: tflite_predict(interpreter, x), step=len(test))
+    return dict(
+        kind="tflite",
+        runtime=runtime,
+        params=None,
+        blob=bytes(variant),
+        one=one,
+        predict=lambda x: tflite_predict(interpreter, x),
+        step=len(test),
+    )
+
 
 def _latencies(runners: dict, repeats: int, warmup: int = 10, seed: int = 0) -> dict:
-    "Seconds of each runner's batch-1 calls, one per round; every round calls all runners in a new shuffled order."
+    """Seconds of each runner's batch-1 calls, one per round; every round calls all runners in a new shuffled
+    order."""
     for r in runners.values():
-        for _ in range(warmup): r["one"]()
+        for _ in range(warmup):
+            r["one"]()
     names, rng = list(runners), np.random.default_rng(seed)
     times = {name: np.empty(repeats) for name in names}
     for i in range(repeats):
         for name in rng.permutation(names):
             call = runners[name]["one"]
-            call()  # untimed: wakes the runtime's threads after the other variants ran, so only a warm call is timed
-            start = time.perf_counter(); call(); times[name][i] = time.perf_counter() - start
+            # untimed: wakes the runtime's threads after the other variants ran, so only a warm call is timed
+            call()
+            start = time.perf_counter()
+            call()
+            times[name][i] = time.perf_counter() - start
     return times
+
 
 def _score(r: dict, test: Split) -> dict:
     "Throughput over the test split and test accuracy."
-    r["predict"](test.x[:r["step"]])
+    r["predict"](test.x[: r["step"]])
     start = time.perf_counter()
-    out = np.concatenate([r["predict"](test.x[i:i + r["step"]]) for i in range(0, len(test), r["step"])])
-    return dict(throughput=round(len(test) / (time.perf_counter() - start), 1), accuracy=float((out.argmax(-1) == test.y).mean()))
+    out = np.concatenate([r["predict"](test.x[i : i + r["step"]]) for i in range(0, len(test), r["step"])])
+    return dict(
+        throughput=round(len(test) / (time.perf_counter() - start), 1),
+        accuracy=float((out.argmax(-1) == test.y).mean()),
+    )
 
 # %% ../nbs/04_optimize.ipynb #f3a68f03
 def compare(variants: dict, test: Split, repeats: int = 100, batch_size: int = 256, jit: bool = True):
-    "A table of size, gzip size, batch-1 latency (and the `runtime` that ran it), throughput and test accuracy for Keras models and `.tflite` buffers."
+    """A table of size, gzip size, batch-1 latency (and the `runtime` that ran it), throughput and test
+    accuracy for Keras models and `.tflite` buffers."""
     import pandas as pd
-    if not variants: raise ValueError("`variants` must name at least one model. Received: variants={}")
-    if not (isinstance(repeats, int) and repeats >= 1): raise ValueError(f"`repeats` must be an integer >= 1. Received: repeats={repeats!r}")
+
+    if not variants:
+        raise ValueError("`variants` must name at least one model. Received: variants={}")
+    if not (isinstance(repeats, int) and repeats >= 1):
+        raise ValueError(f"`repeats` must be an integer >= 1. Received: repeats={repeats!r}")
     runners = {name: _runner(v, test, batch_size, jit) for name, v in variants.items()}
     times = _latencies(runners, repeats)
     reference = {}
-    for name, r in runners.items(): reference.setdefault(r["runtime"], name)  # the first variant of each runtime
-    rows = [dict(variant=name, kind=r["kind"], runtime=r["runtime"], params=r["params"], bytes=len(r["blob"]),
-                 gzip_bytes=len(gzip.compress(r["blob"], 9)), latency_ms=round(float(np.median(times[name])) * 1e3, 4), **_score(r, test))
-            for name, r in runners.items()]
+    for name, r in runners.items():
+        reference.setdefault(r["runtime"], name)  # the first variant of each runtime
+    rows = [
+        dict(
+            variant=name,
+            kind=r["kind"],
+            runtime=r["runtime"],
+            params=r["params"],
+            bytes=len(r["blob"]),
+            gzip_bytes=len(gzip.compress(r["blob"], 9)),
+            latency_ms=round(float(np.median(times[name])) * 1e3, 4),
+            **_score(r, test),
+        )
+        for name, r in runners.items()
+    ]
     table = pd.DataFrame(rows).set_index("variant")
     first = table.iloc[0]
-    for column in ("bytes", "gzip_bytes"): table[column.split("_")[0] + "_ratio"] = (table[column] / first[column]).round(3)
-    table["latency_ratio"] = [round(float(np.median(times[name] / times[reference[r["runtime"]]])), 3) for name, r in runners.items()]
+    for column in ("bytes", "gzip_bytes"):
+        table[column.split("_")[0] + "_ratio"] = (table[column] / first[column]).round(3)
+    table["latency_ratio"] = [
+        round(float(np.median(times[name] / times[reference[r["runtime"]]])), 3)
+        for name, r in runners.items()
+    ]
     table["accuracy_drop"] = ((first.accuracy - table.accuracy) * 100).round(2)
     table.attrs["latency_seconds"] = times
     return table
@@ -468,73 +752,131 @@ def plot_comparison(table):
     axes = fig.subplots(1, 4, sharey=True)
     names = list(table.index)[::-1]
     colours = ["#4c72b0" if k == "keras" else "#dd8452" for k in table.kind[::-1]]
-    panels = (("gzip_bytes", "gzip size (kB)", 1e-3), ("latency_ms", "batch-1 latency (ms)", 1), ("throughput", "throughput (samples/s)", 1),
-              ("accuracy", "test accuracy", 1))
+    panels = (
+        ("gzip_bytes", "gzip size (kB)", 1e-3),
+        ("latency_ms", "batch-1 latency (ms)", 1),
+        ("throughput", "throughput (samples/s)", 1),
+        ("accuracy", "test accuracy", 1),
+    )
     for ax, (column, label, scale) in zip(axes, panels):
         values = table[column][::-1] * scale
         ax.barh(names, values, color=colours)
-        for y, value in enumerate(values): ax.text(value, y, f" {value:.3g}", va="center", fontsize=8)
-        ax.set_xlabel(label); ax.grid(axis="x", alpha=0.3)
+        for y, value in enumerate(values):
+            ax.text(value, y, f" {value:.3g}", va="center", fontsize=8)
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
     axes[3].set_xlim(max(0, table.accuracy.min() - 0.05), 1)
-    runtimes = lambda kind: ", ".join(sorted(set(table.runtime[table.kind == kind]))) if "runtime" in table else kind
-    fig.suptitle(f"Keras models (blue, run by {runtimes('keras')}) and TFLite files (orange, run by {runtimes('tflite')})", fontsize=10)
+    runtimes = lambda kind: (
+        ", ".join(sorted(set(table.runtime[table.kind == kind]))) if "runtime" in table else kind
+    )
+    fig.suptitle(
+        f"Keras models (blue, run by {runtimes('keras')}) and TFLite files (orange, run by "
+        f"{runtimes('tflite')})",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
 # %% ../nbs/04_optimize.ipynb #89443c72
 def in_graph_latency(models: dict, x, calls: int = 50, repeats: int = 20, seed: int = 0) -> dict:
-    "Milliseconds per batch-1 call of each Keras model when `calls` calls run in one XLA-compiled loop (dispatch paid once per loop)."
+    """Milliseconds per batch-1 call of each Keras model when `calls` calls run in one XLA-compiled loop
+    (dispatch paid once per loop)."""
     import tensorflow as tf
+
     one = tf.constant(np.asarray(x[:1], "float32"))
+
     def looped(model):
-        def body(i, total):  # `one + 0 * i`: a loop-dependent input, so XLA cannot hoist the call out of the loop
+        def body(
+            i, total
+        ):  # `one + 0 * i`: a loop-dependent input, so XLA cannot hoist the call out of the loop
             return i + 1, total + model(one + 0.0 * tf.cast(i, one.dtype), training=False)
-        run = tf.function(lambda: tf.while_loop(lambda i, _: i < calls, body, (tf.constant(0), tf.zeros_like(model(one))))[1], jit_compile=True)
+
+        run = tf.function(
+            lambda: tf.while_loop(lambda i, _: i < calls, body, (tf.constant(0), tf.zeros_like(model(one))))[
+                1
+            ],
+            jit_compile=True,
+        )
         return lambda: run().numpy()
+
     runners = {name: dict(one=looped(model)) for name, model in models.items()}
-    return {name: float(np.median(t)) * 1e3 / calls for name, t in _latencies(runners, repeats, warmup=2, seed=seed).items()}
+    return {
+        name: float(np.median(t)) * 1e3 / calls
+        for name, t in _latencies(runners, repeats, warmup=2, seed=seed).items()
+    }
 
 # %% ../nbs/04_optimize.ipynb #60b65f14
 def _not_made(model: keras.Model, model_cfg: ModelConfig, modes) -> dict:
     "The variants `compress` cannot make for this model, each with the reason."
     reasons = {}
     if model_cfg.rnn == "none" or model_cfg.bidirectional:
-        reasons["structured"] = (f"structured pruning needs a one-directional LSTM or GRU; this model has rnn={model_cfg.rnn!r}"
-                                 f"{', bidirectional' if model_cfg.bidirectional else ''}")
+        reasons["structured"] = (
+            f"structured pruning needs a one-directional LSTM or GRU; this model has rnn={model_cfg.rnn!r}"
+            f"{', bidirectional' if model_cfg.bidirectional else ''}"
+        )
     if model.input.dtype == "string":
-        for mode in modes: reasons[f"tflite_{mode}"] = "TFLite cannot carry TextVectorization: its string ops are not TFLite builtins"
+        for mode in modes:
+            reasons[f"tflite_{mode}"] = (
+                "TFLite cannot carry TextVectorization: its string ops are not TFLite builtins"
+            )
     for mode in [m for m in ("float32", "int8") if m in modes]:
         reason = reasons.get(f"tflite_{mode}") or reasons.get("structured")
-        if reason: reasons[f"tflite_structured_{mode}"] = reason
+        if reason:
+            reasons[f"tflite_structured_{mode}"] = reason
     return reasons
+
 
 def _not_made_line(reasons: dict) -> str:
     "One line: the skipped variants grouped by reason."
     by = {}
-    for name, reason in reasons.items(): by.setdefault(reason, []).append(name)
+    for name, reason in reasons.items():
+        by.setdefault(reason, []).append(name)
     return "not made: " + "; ".join(f"{', '.join(names)} ({reason})" for reason, names in by.items())
 
 # %% ../nbs/04_optimize.ipynb #a43711ee
-def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fraction: float = 0.5, cfg: TrainConfig | None = None,
-             splits: Splits | None = None, model_config: ModelConfig | None = None, modes=TFLITE_MODES, repeats: int = 100,
-             log=None) -> tuple:
-    "Prune, shrink, quantise and export `model` (the variants that apply to it); returns `(compare table, {name: variant})`."
+def compress(
+    model: keras.Model,  # the trained float model
+    data: Dataset,  # the data set it was trained on (fine-tuning, calibration, the test split)
+    target_sparsity: float = 0.8,  # unstructured pruning's target, in (0, 1)
+    fraction: float = 0.5,  # share of filters, units and heads structured pruning removes, in (0, 1)
+    cfg: TrainConfig | None = None,  # fine-tuning settings of both prunings (default: 8 epochs at 5e-4)
+    splits: (
+        Splits | None
+    ) = None,  # the splits to use (default: `data.splits` with `cfg`'s fractions and seed)
+    model_config: ModelConfig | None = None,  # the ModelConfig of `model` (default: the one it records)
+    modes=TFLITE_MODES,  # the TFLite modes to export
+    repeats: int = 100,  # timed batch-1 calls per variant in `compare`
+    log=None,
+) -> tuple:  # a function of one progress line (default: silent)
+    "Prune, shrink, quantise and export `model` (the variants that apply to it); returns `(compare table, "
+    "{name: variant})`."
     model_cfg = _model_config(model, data, model_config)
     bad = [m for m in modes if m not in TFLITE_MODES]
-    if bad: raise ValueError(f"`modes` must be drawn from {', '.join(TFLITE_MODES)}. Received: modes={list(modes)}")
-    if not (isinstance(target_sparsity, float) and 0 < target_sparsity < 1):
-        raise ValueError(f"`target_sparsity` must be a float in (0, 1). Received: target_sparsity={target_sparsity!r}")
-    _check_fraction(fraction)
+    if bad:
+        raise ValueError(
+            f"`modes` must be drawn from {', '.join(TFLITE_MODES)}. Received: modes={list(modes)}"
+        )
+    _check_share("target_sparsity", target_sparsity)
+    _check_share("fraction", fraction)
+    given = cfg
     cfg = cfg or TrainConfig(learning_rate=5e-4, epochs=8, batch_size=64, patience=3)
     splits = splits or data.splits(cfg.validation_fraction, cfg.test_fraction, cfg.seed)
     log, skip = log or (lambda message: None), _not_made(model, model_cfg, modes)
-    if skip: log(_not_made_line(skip))
+    if skip:
+        log(_not_made_line(skip))
     variants = dict(float=model)
-    log(f"pruning to {target_sparsity:.0%} sparsity"); variants[f"pruned_{round(target_sparsity * 100)}"] = prune(model, data, target_sparsity, cfg, splits).model
+    log(f"pruning to {target_sparsity:.0%} sparsity")
+    variants[f"pruned_{round(target_sparsity * 100)}"] = prune(
+        model, data, target_sparsity, given, splits
+    ).model
     if "structured" not in skip:
-        log(f"removing {fraction:.0%} of filters, units and heads"); variants["structured"] = structured_prune(model, data, fraction, cfg, splits, model_cfg).model
-    log("Keras int8"); variants["keras_int8"] = quantize(model).model
-    for mode in [m for m in modes if f"tflite_{m}" not in skip]: log(f"TFLite {mode}"); variants[f"tflite_{mode}"] = export_tflite(model, mode, splits.train.x)
+        log(f"removing {fraction:.0%} of filters, units and heads")
+        variants["structured"] = structured_prune(model, data, fraction, cfg, splits, model_cfg).model
+    log("Keras int8")
+    variants["keras_int8"] = quantize(model).model
+    for mode in [m for m in modes if f"tflite_{m}" not in skip]:
+        log(f"TFLite {mode}")
+        variants[f"tflite_{mode}"] = export_tflite(model, mode, splits.train.x)
     for mode in [m for m in ("float32", "int8") if m in modes and f"tflite_structured_{m}" not in skip]:
         log(f"TFLite {mode} of the structured model")
         variants[f"tflite_structured_{mode}"] = export_tflite(variants["structured"], mode, splits.train.x)
@@ -542,65 +884,3 @@ def compress(model: keras.Model, data: Dataset, target_sparsity: float = 0.8, fr
     table = compare(variants, splits.test, repeats)
     table.attrs["not_made"] = skip
     return table, variants
-
-# %% ../nbs/04_optimize.ipynb #bb2a5cf3
-def _load_run(folder: Path):
-    "Model, ModelConfig, TrainConfig and Dataset of a run folder (see `Run.load`: every file checked, never a download)."
-    from deepseek_nb.training import Run
-    run = Run.load(folder)
-    set_model_config(run.model, run.model_config)
-    return run.model, run.model_config, run.train_config, run.load_data()
-
-
-# %% ../nbs/04_optimize.ipynb #94d38110
-def _write_variants(folder: Path, table, variants: dict, model_cfg: ModelConfig) -> list:
-    "Write the variants (not the float model), `compare.csv` and `compare.png` into `folder`, each file atomically; the paths written."
-    written = []
-    for name, variant in variants.items():
-        if isinstance(variant, bytes): written.append(write_atomic(folder / f"model_{name.removeprefix('tflite_')}.tflite", variant))
-        elif name == "keras_int8": written += sorted(save_quantized(variant, folder / "int8", model_cfg).iterdir())
-        elif name != "float": written.append(write_atomic(folder / f"{name}.keras", variant.save))
-    written.append(write_atomic(folder / "compare.csv", table.to_csv()))
-    written.append(write_atomic(folder / "compare.png", lambda p: plot_comparison(table).savefig(p, dpi=100, format="png")))
-    return written
-
-# %% ../nbs/04_optimize.ipynb #2a61523b
-def _compress_target(run: Path, out) -> Path:
-    "Where compress writes (`RUN/compressed` unless `--out`); refused before any work unless new, empty or an earlier compress output."
-    target = Path(out) if out is not None else run / "compressed"
-    if target.resolve() == run.resolve() or target.resolve() in run.resolve().parents:
-        raise BadInput(f"--out {target} would replace the run folder {run} that compress reads; choose a new folder (default: {run / 'compressed'})")
-    check_target(target, overwrite=True, what="output folder", flag="--out")
-    if target.is_dir() and any(target.iterdir()) and marker(target).get("command") != "compress":
-        raise BadInput(f"--out {target} is a deepseek-nb folder that compress did not write (a run?); compress replaces only its own output: choose a new folder")
-    return target
-
-# %% ../nbs/04_optimize.ipynb #6e031187
-def _report(table, written: list, as_json: bool):
-    "Print the table (or one JSON object with `rows`, `not_made` and `written`) on stdout, and every path written."
-    import sys
-    if as_json:
-        rows = json.loads(table.reset_index().to_json(orient="records"))
-        print(json.dumps(dict(rows=rows, not_made=table.attrs.get("not_made", {}), written=[str(p) for p in written]), indent=1))
-    else: print(table.to_string())
-    for path in written: print(f"wrote {path}", file=sys.stderr if as_json else sys.stdout)
-
-def compress_main(args) -> int:
-    "Run `deepseek-nb compress` for parsed `args`; returns the exit status."
-    import sys
-    modes = tuple(m.strip() for m in args.tflite.split(",") if m.strip())
-    if args.epochs < 1: raise ValueError(f"`--epochs` must be at least 1. Received: {args.epochs}")
-    if args.repeats < 1: raise ValueError(f"`--repeats` must be at least 1. Received: {args.repeats}")
-    run = Path(args.run)
-    out = _compress_target(run, args.out)
-    model, model_cfg, train_cfg, data = _load_run(run)
-    log = lambda message: print(f"[compress] {message}", file=sys.stderr, flush=True)
-    cfg = TrainConfig(learning_rate=5e-4, epochs=args.epochs, batch_size=train_cfg.batch_size, patience=3, seed=train_cfg.seed,
-                      validation_fraction=train_cfg.validation_fraction, test_fraction=train_cfg.test_fraction)
-    with staged_folder(out, command="compress", run=str(run)) as staging:
-        table, variants = compress(model, data, float(args.sparsity), float(args.fraction), cfg, model_config=model_cfg,
-                                   modes=modes, repeats=args.repeats, log=log)
-        log(f"writing {out}")
-        written = [out / p.relative_to(staging) for p in _write_variants(staging, table, variants, model_cfg)]
-    _report(table, written, args.json)
-    return 0

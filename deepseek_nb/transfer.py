@@ -9,7 +9,14 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig
-from .architecture import build_model, decision_head, input_block, raw_input, model_config_of, set_model_config
+from deepseek_nb.architecture import (
+    build_model,
+    decision_head,
+    input_block,
+    raw_input,
+    model_config_of,
+    set_model_config,
+)
 from .plotting import new_figure
 from ._compat import flatten_layers
 from .data import Dataset, Split, Splits, load_dataset
@@ -22,23 +29,43 @@ __all__ = ['APPLICATIONS', 'match_histogram', 'digits_as_mnist', 'few_shot', 'wi
 
 # %% ../nbs/04a_transfer.ipynb #959d7bc9
 def match_histogram(x: np.ndarray, reference: np.ndarray, levels: int = 1001) -> np.ndarray:
-    "`x` with its values remapped so that their distribution matches that of `reference` (quantile to quantile)."
+    """`x` with its values remapped so that their distribution matches that of `reference` (quantile to
+    quantile)."""
     q = np.linspace(0, 1, levels)
     return np.interp(x, np.quantile(x, q), np.quantile(reference, q)).astype("float32")
 
 # %% ../nbs/04a_transfer.ipynb #107a3404
-def digits_as_mnist(data: Dataset, box: int = 20, canvas: int = 28, reference=None, method: str = "lanczos3") -> Dataset:
-    "Small digit images redrawn the MNIST way: resized into a `box` x `box` square centred in a `canvas` x `canvas` image, values 0..255, their histogram matched to `reference` if given."
+def digits_as_mnist(
+    data: Dataset, box: int = 20, canvas: int = 28, reference=None, method: str = "lanczos3"
+) -> Dataset:
+    "Small digit images redrawn the MNIST way: resized into a `box` x `box` square centred in a `canvas` x "
+    "`canvas` image, values 0..255, their histogram matched to `reference` if given."
     import tensorflow as tf
+
     if data.kind != "image" or data.x.ndim != 3:
-        raise ValueError(f"`data` must hold grayscale images (n, height, width). Received: {data.name} with x of shape {data.x.shape}")
-    if not 0 < box <= canvas: raise ValueError(f"`box` must be in [1, canvas={canvas}]. Received: box={box}")
+        raise ValueError(
+            f"`data` must hold grayscale images (n, height, width). Received: {data.name} with x of shape "
+            f"{data.x.shape}"
+        )
+    if not 0 < box <= canvas:
+        raise ValueError(f"`box` must be in [1, canvas={canvas}]. Received: box={box}")
     top = data.info.get("value_range", (0.0, float(data.x.max())))[1]
     x = tf.image.resize(data.x[..., None] / top, (box, box), method=method).numpy()[..., 0]
     before = (canvas - box) // 2
-    x = np.pad(np.clip(x, 0, 1), ((0, 0), (before, canvas - box - before), (before, canvas - box - before))) * 255.0
-    if reference is not None: x = match_histogram(x, np.asarray(getattr(reference, "x", reference), "float32"))
-    return Dataset(f"{data.name}{canvas}", "image", x.astype("float32"), data.y.copy(), data.class_names, dict(data.info, value_range=(0.0, 255.0)))
+    x = (
+        np.pad(np.clip(x, 0, 1), ((0, 0), (before, canvas - box - before), (before, canvas - box - before)))
+        * 255.0
+    )
+    if reference is not None:
+        x = match_histogram(x, np.asarray(getattr(reference, "x", reference), "float32"))
+    return Dataset(
+        f"{data.name}{canvas}",
+        "image",
+        x.astype("float32"),
+        data.y.copy(),
+        data.class_names,
+        dict(data.info, value_range=(0.0, 255.0)),
+    )
 
 # %% ../nbs/04a_transfer.ipynb #1368e6ef
 def few_shot(split: Split, per_class: int, seed: int = 0) -> Split:
@@ -46,8 +73,15 @@ def few_shot(split: Split, per_class: int, seed: int = 0) -> Split:
     rng = np.random.default_rng(seed)
     counts = np.bincount(split.y)
     if per_class < 1 or counts.min() < per_class:
-        raise ValueError(f"`per_class` must be in [1, {counts.min()}] (the rarest class of this split). Received: per_class={per_class}")
-    index = np.sort(np.concatenate([rng.choice(np.flatnonzero(split.y == c), per_class, replace=False) for c in range(len(counts))]))
+        raise ValueError(
+            f"`per_class` must be in [1, {counts.min()}] (the rarest class of this split). Received: "
+            f"per_class={per_class}"
+        )
+    index = np.sort(
+        np.concatenate(
+            [rng.choice(np.flatnonzero(split.y == c), per_class, replace=False) for c in range(len(counts))]
+        )
+    )
     return Split(split.x[index], split.y[index], split.index[index])
 
 # %% ../nbs/04a_transfer.ipynb #8c534777
@@ -57,98 +91,175 @@ def _dense_head(features: int, num_classes: int, units: int = 64, dropout: float
     x = layers.Dropout(dropout, name="dropout_1")(x)
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax", name="output")(x), name="head")
 
+
 def with_new_head(model: keras.Model, model_config: ModelConfig, num_classes: int) -> keras.Model:
     "A copy of `model` whose `head` block is replaced by a new, untrained head for `num_classes` classes."
-    if "head" not in [l.name for l in model.layers]: raise ValueError("`model` must have a block named 'head' (build it with build_model or backbone_model)")
+    if "head" not in [l.name for l in model.layers]:
+        raise ValueError(
+            "`model` must have a block named 'head' (build it with build_model or backbone_model)"
+        )
     cfg = model_config.replace(num_classes=num_classes, task="classification")
     copy = _copy(model)
     body = [l for l in copy.layers if l.name != "head" and not isinstance(l, keras.layers.InputLayer)]
     inputs = keras.Input(shape=tuple(model.input.shape[1:]), dtype=model.input.dtype, name=model.input.name)
     x = inputs
-    for block in body: x = block(x)
-    head = decision_head(cfg, tuple(x.shape[1:])) if len(x.shape) == 3 else _dense_head(x.shape[-1], num_classes, cfg.dense_units, cfg.dropout)
+    for block in body:
+        x = block(x)
+    head = (
+        decision_head(cfg, tuple(x.shape[1:]))
+        if len(x.shape) == 3
+        else _dense_head(x.shape[-1], num_classes, cfg.dense_units, cfg.dropout)
+    )
     tuned = keras.Model(inputs, head(x), name=model.name)
     set_model_config(tuned, cfg)
     return tuned
 
 # %% ../nbs/04a_transfer.ipynb #321de2a2
-def _inner(block) -> list: return [l for l in getattr(block, "layers", []) if not isinstance(l, keras.layers.InputLayer)]
+def _inner(block) -> list:
+    return [l for l in getattr(block, "layers", []) if not isinstance(l, keras.layers.InputLayer)]
+
 
 def set_trainable(model: keras.Model, unfreeze=()) -> keras.Model:
-    "Freeze every block but `head`, then unfreeze the blocks or inner layers named in `unfreeze`; batch norm stays frozen."
+    """Freeze every block but `head`, then unfreeze the blocks or inner layers named in `unfreeze`; batch norm
+    stays frozen."""
     blocks = {l.name: l for l in model.layers if not isinstance(l, keras.layers.InputLayer)}
     inner = {l.name: b for b in blocks.values() for l in _inner(b)}
     unknown = [n for n in unfreeze if n not in blocks and n not in inner]
-    if unknown: raise ValueError(f"`unfreeze` must name blocks ({', '.join(blocks)}) or layers inside them. Received: unfreeze={list(unfreeze)}")
+    if unknown:
+        raise ValueError(
+            f"`unfreeze` must name blocks ({', '.join(blocks)}) or layers inside them. Received: "
+            f"unfreeze={list(unfreeze)}"
+        )
     model.trainable = True
     for name, block in blocks.items():
         wanted = {l.name for l in _inner(block) if l.name in unfreeze}
         block.trainable = name == "head" or name in unfreeze or bool(wanted)
         if wanted and name not in unfreeze:
-            for layer in _inner(block): layer.trainable = layer.name in wanted
+            for layer in _inner(block):
+                layer.trainable = layer.name in wanted
     for layer in flatten_layers(model):
-        if isinstance(layer, layers.BatchNormalization): layer.trainable = False
+        if isinstance(layer, layers.BatchNormalization):
+            layer.trainable = False
     return model
 
 # %% ../nbs/04a_transfer.ipynb #91377390
-def fine_tune(model: keras.Model, data: Dataset, model_config: ModelConfig | None = None, cfg: TrainConfig | None = None,
-              splits: Splits | None = None, unfreeze=("sequence",), fine_tune_epochs: int | None = None, lr_factor: float = 0.3,
-              verbose: int = 0) -> Run:
-    "Transfer a trained `model` to `data`: new head, train it on a frozen body, then unfreeze `unfreeze` at a lower learning rate."
+def fine_tune(
+    model: keras.Model,  # a trained model with a block named `head`
+    data: Dataset,  # the new classification task
+    model_config: ModelConfig | None = None,  # the ModelConfig of `model` (default: the one it records)
+    cfg: TrainConfig | None = None,  # training settings; when given, `cfg.seed` also seeds the new head
+    splits: Splits | None = None,  # the splits to use (default: `data.splits`)
+    unfreeze=("sequence",),  # blocks or inner layers trained in the second stage
+    fine_tune_epochs: int | None = None,  # epochs of the second stage (default: `cfg.epochs`)
+    lr_factor: float = 0.3,  # the second stage's learning rate as a share of `cfg.learning_rate`
+    verbose: int = 0,
+) -> Run:
+    "Transfer a trained `model` to `data`: new head, train it on a frozen body, then unfreeze `unfreeze` at "
+    "a lower learning rate."
     model_cfg = model_config or model_config_of(model)
-    if model_cfg is None: raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
-    if data.task != "classification": raise ValueError(f"fine_tune needs a classification data set. Received: {data.name} ({data.task})")
-    if not 0 < lr_factor <= 1: raise ValueError(f"`lr_factor` must be in (0, 1]. Received: lr_factor={lr_factor}")
+    if model_cfg is None:
+        raise ValueError("`model_config` is needed: pass the ModelConfig the model was built from")
+    if data.task != "classification":
+        raise ValueError(f"fine_tune needs a classification data set. Received: {data.name} ({data.task})")
+    if not 0 < lr_factor <= 1:
+        raise ValueError(f"`lr_factor` must be in (0, 1]. Received: lr_factor={lr_factor}")
+    if (
+        cfg is not None
+    ):  # the caller's seed: the new head's initial weights follow cfg.seed, not whatever ran before
+        keras.utils.set_random_seed(
+            cfg.seed
+        )  # (it clears TensorFlow's caches too; the new model has no compiled step yet)
     cfg = cfg or TrainConfig(learning_rate=2e-3, epochs=30, batch_size=16, patience=8)
-    keras.utils.set_random_seed(cfg.seed)  # the new head's initial weights follow cfg.seed, not whatever ran before
     tuned = set_trainable(with_new_head(model, model_cfg, len(data.class_names)), ())
     set_trainable(tuned, unfreeze)  # check the names now, before any training
     set_trainable(tuned, ())
     head_run = train(tuned, data, cfg, splits=splits, verbose=verbose)
     set_trainable(tuned, unfreeze)
-    run = train(tuned, data, cfg.replace(learning_rate=cfg.learning_rate * lr_factor, epochs=fine_tune_epochs or cfg.epochs,
-                                         min_epochs=0), splits=splits, verbose=verbose)
+    run = train(
+        tuned,
+        data,
+        cfg.replace(
+            learning_rate=cfg.learning_rate * lr_factor, epochs=fine_tune_epochs or cfg.epochs, min_epochs=0
+        ),
+        splits=splits,
+        verbose=verbose,
+    )
     run.history = {k: head_run.history.get(k, []) + v for k, v in run.history.items()}
     run.best_epoch = head_run.epochs_run + (run.best_epoch or 0)
-    run.metrics.update(head_only_test_accuracy=head_run.metrics.get("test_accuracy"), head_epochs=head_run.epochs_run)
+    run.metrics.update(
+        head_only_test_accuracy=head_run.metrics.get("test_accuracy"), head_epochs=head_run.epochs_run
+    )
     return run
 
 # %% ../nbs/04a_transfer.ipynb #865fcb34
 APPLICATIONS = ("MobileNetV3Small", "MobileNetV3Large")
 
+
 def _internet_reachable(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
-    try: socket.create_connection((host, 443), timeout=timeout).close(); return True
-    except OSError: return False
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
 
 def _cached_weights(name: str) -> bool:
     "Whether Keras already holds ImageNet weights for application `name`."
     home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    return bool(glob.glob(os.path.join(home, "models", f"*{name[len('MobileNet'):].lower().replace('v3', 'v3_')}*")))
+    return bool(
+        glob.glob(os.path.join(home, "models", f"*{name[len('MobileNet'):].lower().replace('v3', 'v3_')}*"))
+    )
 
 # %% ../nbs/04a_transfer.ipynb #3bab9709
-def backbone(name: str = "MobileNetV3Small", input_shape: tuple = (28, 28, 1), weights: str | None = None, size: int = 32) -> keras.Model:
+def backbone(
+    name: str = "MobileNetV3Small",
+    input_shape: tuple = (28, 28, 1),
+    weights: str | None = None,
+    size: int = 32,
+) -> keras.Model:
     "A Keras application as a `feature_extractor` block: [0, 1] images in, one pooled feature vector out."
-    if name not in APPLICATIONS: raise ValueError(f"`name` must be one of {', '.join(APPLICATIONS)}. Received: name={name!r}")
-    if weights not in (None, "imagenet"): raise ValueError(f"`weights` must be None or 'imagenet'. Received: weights={weights!r}")
+    if name not in APPLICATIONS:
+        raise ValueError(f"`name` must be one of {', '.join(APPLICATIONS)}. Received: name={name!r}")
+    if weights not in (None, "imagenet"):
+        raise ValueError(f"`weights` must be None or 'imagenet'. Received: weights={weights!r}")
     if weights == "imagenet" and not _cached_weights(name) and not _internet_reachable():
-        raise ConnectionError(f"ImageNet weights for {name} are downloaded from storage.googleapis.com, which is not reachable from "
-                              "here. Use weights=None (random initialisation) or copy the weights file into ~/.keras/models")
+        raise ConnectionError(
+            f"ImageNet weights for {name} are downloaded from storage.googleapis.com, which is not "
+            "reachable from "
+            "here. Use weights=None (random initialisation) or copy the weights file into ~/.keras/models"
+        )
     side = max(size, 32, *input_shape[:2])
     inputs = keras.Input(shape=tuple(input_shape), name="features_in")
     x = layers.Rescaling(255.0, name="to_255")(inputs)
     x = layers.Resizing(side, side, name="resize")(x)
-    if input_shape[-1] == 1: x = layers.Concatenate(name="to_rgb")([x, x, x])
-    app = getattr(keras.applications, name)(input_shape=(side, side, 3), include_top=False, weights=weights, pooling="avg",
-                                            include_preprocessing=True)
+    if input_shape[-1] == 1:
+        x = layers.Concatenate(name="to_rgb")([x, x, x])
+    app = getattr(keras.applications, name)(
+        input_shape=(side, side, 3),
+        include_top=False,
+        weights=weights,
+        pooling="avg",
+        include_preprocessing=True,
+    )
     return keras.Model(inputs, app(x), name="feature_extractor")
 
-def backbone_model(model_config: ModelConfig, name: str = "MobileNetV3Small", weights: str | None = None, size: int = 32) -> keras.Model:
+
+def backbone_model(
+    model_config: ModelConfig, name: str = "MobileNetV3Small", weights: str | None = None, size: int = 32
+) -> keras.Model:
     "Input block of `model_config`, a Keras application as the feature extractor, and a dense head."
-    if model_config.input_kind != "image": raise ValueError(f"`input_kind` must be 'image' for a Keras application. Received: {model_config.input_kind!r}")
+    if model_config.input_kind != "image":
+        raise ValueError(
+            f"`input_kind` must be 'image' for a Keras application. Received: {model_config.input_kind!r}"
+        )
     entry = input_block(model_config)
     features = backbone(name, tuple(entry.output.shape[1:]), weights, size)
-    head = _dense_head(features.output.shape[-1], model_config.num_classes, model_config.dense_units, model_config.dropout)
+    head = _dense_head(
+        features.output.shape[-1], model_config.num_classes, model_config.dense_units, model_config.dropout
+    )
     inputs = raw_input(model_config)
-    model = keras.Model(inputs, head(features(entry(inputs))), name=f"{name.lower()}_{model_config.input_kind}")
+    model = keras.Model(
+        inputs, head(features(entry(inputs))), name=f"{name.lower()}_{model_config.input_kind}"
+    )
     set_model_config(model, model_config)
     return model

@@ -110,7 +110,7 @@ DEFECTS = {  # name: (damage done to the copy, words of the one error line; {con
     "no model.keras": (lambda f: (f / "model.keras").unlink(), "model.keras is missing"),
 }
 
-# Every defect is checked in-process by the notebooks (03_training's Run.load, 04_optimize's _load_run); as a real command, one of each kind:
+# Every defect is checked in-process by the notebooks (03_training's Run.load, which cmd_compress uses); as a real command, one of each kind:
 @pytest.mark.parametrize("defect", ["no config.json", "config.json a list", "a bad model field", "a Keras data set", "truncated model.keras"])
 def test_a_damaged_run_folder_ends_in_one_line_naming_the_file(damaged, tmp_path, defect):
     damage, words = DEFECTS[defect]

@@ -179,7 +179,7 @@ def test_workers_bound_on_this_machine():
     assert 0 < free <= meminfo * 1.05
     assert D.max_workers() == min(2 * cores, int(free / D.WORKER_MEMORY_GB)) >= 2  # the two-worker tests fit here
     with pytest.raises(ValueError, match=rf"`workers` must be at most {D.max_workers()} on this machine \({cores} cores, [0-9.]+ GB free"):
-        D._check_workers(100, 1)
+        D.check_workers(100, 1)
 
 def test_a_port_in_use_is_named(monkeypatch, tmp_path):
     from deepseek_nb.distributed import _free_ports, get_strategy, launch_workers
@@ -248,3 +248,9 @@ def test_no_worker_outlives_its_launcher(tmp_path, sig):
         assert _worker_folders(launcher.pid)
         _remove_stale(Path(tempfile.gettempdir()))
         assert not _worker_folders(launcher.pid)
+
+def test_too_many_workers_from_the_cli_names_the_flag(tmp_path):
+    result = cli("train", "--dataset", "digits", "--workers", "100", "--quiet", "--out", tmp_path / "run", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "`--workers` must be at most" in result.stderr and "Received: --workers=100" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -51,10 +51,11 @@ def test_compress_reloads_the_int8_folder_it_wrote(run_folder, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--run", "/nonexistent/run"], "is not a run folder"),
-    (["--sparsity", "1.5"], "`target_sparsity` must be a float in (0, 1)"),
-    (["--fraction", "0"], "`fraction` must be a float in (0, 1)"),
-    (["--tflite", "int4"], "`modes` must be drawn from"),
-    (["--epochs", "0"], "`--epochs` must be at least 1"),
+    (["--sparsity", "1.5"], "argument --sparsity: must be between 0 and 1 (both excluded), got 1.5"),
+    (["--fraction", "0"], "argument --fraction: must be between 0 and 1"),
+    (["--tflite", "int4"], "argument --tflite: must be drawn from float32, float16, dynamic, int8, got int4"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--repeats", "two"], "argument --repeats: must be a whole number"),
 ])
 def test_bad_compress_arguments_fail_in_one_line(run_folder, args, message):
     if "--run" not in args: args = ["--run", str(run_folder), *args]
