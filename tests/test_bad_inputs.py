@@ -3,6 +3,7 @@
 Cases are grouped by module; each is (id, action, exception type, words the message must contain). The tests are parametrised
 directly over the case lists, so a new case cannot be left out; actions take a `Ctx` (scratch folder, monkeypatch)."""
 import json
+from pathlib import Path
 import numpy as np
 import pytest
 from conftest import cli, assert_usage_error
@@ -192,20 +193,32 @@ def _runs():
     return runs
 
 def _check(action, error, words):
-    with pytest.raises(error) as info: action()
+    "`action` raises `error` from deepseek-nb's own code, in one line that holds `words`."
+    with pytest.raises(error) as info:
+        action()
     message = str(info.value)
     assert words in message, message
-    assert "Traceback" not in message and "tensorflow/core" not in message and len(message) < 600 and "\n" not in message.strip(), message
+    assert "tensorflow/core" not in message and len(message) < 600 and "\n" not in message.strip(), message
+    # raised by the toolkit's own check, not by TensorFlow, NumPy or the standard library further down
+    raised_in = [entry.path for entry in info.traceback if Path(entry.path).parent.name == "deepseek_nb"]
+    assert raised_in, f"{type(info.value).__name__} raised outside deepseek_nb: {info.traceback[-1].path}"
 
 def _ids(cases): return [c[0] for c in cases]
 
 @pytest.mark.parametrize("case", CONFIG, ids=_ids(CONFIG))
 def test_config(case): _check(*case[1:])
 
-@pytest.mark.parametrize("group, case", [(g, c) for g, cases in dict(architecture=ARCHITECTURE, data=DATA, training=TRAINING, augment=AUGMENT,
-                                          optimisation=OPTIMISATION, distributed=DISTRIBUTED, transfer=TRANSFER, runs=RUNS).items() for c in cases],
-                         ids=[f"{g}-{c[0]}" for g, cases in dict(architecture=ARCHITECTURE, data=DATA, training=TRAINING, augment=AUGMENT,
-                              optimisation=OPTIMISATION, distributed=DISTRIBUTED, transfer=TRANSFER, runs=RUNS).items() for c in cases])
+GROUPS = dict(architecture=ARCHITECTURE, data=DATA, training=TRAINING, augment=AUGMENT, optimisation=OPTIMISATION,
+              distributed=DISTRIBUTED, transfer=TRANSFER, runs=RUNS)
+CASES = [(group, case) for group, cases in GROUPS.items() for case in cases]
+CASE_IDS = [f"{group}-{case[0]}" for group, case in CASES]
+
+def test_every_case_has_its_own_id():
+    "A repeated id would make pytest rename a case, and a reader could not tell which one failed."
+    for ids in (CASE_IDS, _ids(CONFIG), [" ".join(c[0]) for c in CLI]):
+        assert len(set(ids)) == len(ids), [i for i in ids if ids.count(i) > 1]
+
+@pytest.mark.parametrize("group, case", CASES, ids=CASE_IDS)
 def test_bad_input(group, case, tmp_path, monkeypatch):
     name, action, error, words = case
     _check(lambda: action(Ctx(tmp_path, monkeypatch)), error, words)

@@ -41,7 +41,7 @@ def test_replace_returns_a_new_valid_config_and_json_still_round_trips():
     model = ModelConfig(input_kind="series", input_shape=(20, 2), task="regression")
     assert ModelConfig.from_json(model.to_json()) == model and hash(ModelConfig.from_json(model.to_json())) == hash(model)
 
-# --- sizes refused in milliseconds ------------------------------------------------------------------------------
+# --- sizes refused before any loop over layers (timings belong in bench/, never in asserts) -------------------
 
 @pytest.mark.parametrize("fields, message", [
     (dict(depth=1_000_000_000), "`depth`=1000000000 with `pooling`='max' (pool_size=2) shrinks the 8x8 input to nothing. Use depth <= 3"),
@@ -50,18 +50,15 @@ def test_replace_returns_a_new_valid_config_and_json_still_round_trips():
     (dict(depth=1_000_000_000, pool_size=1), f"`depth` must be at most {MAX_LAYERS}"),
     (dict(dense_layers=1_000_000_000), f"`dense_layers` must be at most {MAX_LAYERS}"),
 ])
-def test_huge_layer_counts_fail_in_milliseconds(fields, message):
-    started = time.perf_counter()
-    with pytest.raises(ValueError) as caught: ModelConfig(**fields)
-    assert time.perf_counter() - started < 0.05
+def test_huge_layer_counts_are_refused(fields, message):
+    with pytest.raises(ValueError) as caught:
+        ModelConfig(**fields)
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 def test_the_cli_refuses_depth_1e9_at_once():
     from conftest import cli, assert_usage_error
-    started = time.perf_counter()
-    result = cli("train", "--depth", "1000000000", "--epochs", "1")
+    result = cli("train", "--depth", "1000000000", "--epochs", "1")  # cli's timeout guards against a hang
     assert_usage_error(result, "Use depth <= 3")
-    assert time.perf_counter() - started < 30  # was 4 minutes; the process start and imports are most of this
 
 # --- memory bound -------------------------------------------------------------------------------------------
 
@@ -72,9 +69,8 @@ def _suggested(message: str) -> int: return int(message.split("at most ~")[1].rs
 def test_width_100000_is_refused_with_the_estimate_and_a_width_that_fits():
     from deepseek_nb.architecture import check_memory
     cfg = ModelConfig(width=100000)
-    started = time.perf_counter()
-    with pytest.raises(ValueError) as caught: check_memory(cfg, 32, available=20 * GB)
-    assert time.perf_counter() - started < 0.5
+    with pytest.raises(ValueError) as caught:
+        check_memory(cfg, 32, available=20 * GB)
     message = str(caught.value)
     assert message.startswith("`width`=100000 needs about 1.44 TB to train with batch_size=32 (parameters, Adam state and activations); "
                               "this machine has 20 GB available. Use a smaller width (at most ~")
