@@ -16,7 +16,8 @@ def main():
     from deepseek_nb.architecture import build_model
     from deepseek_nb.config import preset
     from deepseek_nb.data import load_dataset, to_tfdata
-    from deepseek_nb.training import LiveCurves, make_optimizer
+    from deepseek_nb.curves import LiveCurves
+    from deepseek_nb.training import make_optimizer
     model_cfg, train_cfg = preset("mnist5k")
     data = load_dataset("mnist5k")
     splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)

@@ -19,15 +19,15 @@
 The machine's CPU may be shared (several processes training at once), so absolute numbers are noisy; the
 baselines move with the load, which is why ratios are printed too.
 """
-import argparse, io, math, os, statistics, time
+import argparse, math, os, statistics, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
-from deepseek_nb.architecture import new_figure
+from deepseek_nb.plotting import new_figure, figure_png
 from deepseek_nb.data import load_dataset
 from deepseek_nb.architecture import build_model, cost_summary
-from deepseek_nb.architecture import figure_png
-from deepseek_nb.widgets import CurvesPlot, Playground, plot_curves
+from deepseek_nb.curves import CurvesPlot, plot_curves
+from deepseek_nb.widgets import Playground
 
 
 def ms(seconds: float) -> str: return f"{1000 * seconds:8.1f} ms"

@@ -13,7 +13,7 @@ __all__ = ['new_figure', 'figure_png', 'draw_sample', 'draw_confusion']
 # %% ../nbs/00c_plotting.ipynb #87028615
 @functools.cache
 def _load_backend():
-    "Import the backend module matplotlib has chosen; in Jupyter that registers the inline display of figures."
+    "Import the backend module matplotlib has chosen; in Jupyter that registers inline figures."
     import importlib, matplotlib
     backend = matplotlib.get_backend()
     if backend.startswith("module://"): importlib.import_module(backend[len("module://"):])
@@ -42,7 +42,7 @@ def figure_png(fig, dpi: int = 80) -> bytes:
 
 # %% ../nbs/00c_plotting.ipynb #2144e06a
 def draw_sample(ax, kind: str, x, title: str = "", truth=None, guess=None, wrap: int = 120):
-    "Draw one raw input `x` of `kind` ('image', 'text' or 'series') in `ax`; for a series, `truth`/`guess` mark the next value."
+    "Draw one raw input `x` of `kind` ('image', 'text', 'series') in `ax`; `truth`, `guess`: a series' next."
     if kind == "image":
         ax.imshow(np.asarray(x, "float32").squeeze(), cmap="gray_r")
         ax.set_xticks([])
@@ -67,5 +67,6 @@ def draw_confusion(ax, matrix, class_names, normalize: bool = False, fontsize: i
     matrix = np.asarray(matrix)
     if normalize: matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     ConfusionMatrixDisplay(matrix, display_labels=list(class_names)).plot(
-        ax=ax, colorbar=False, cmap="Blues", values_format=".2f" if normalize else "d", text_kw=dict(fontsize=fontsize))
+        ax=ax, colorbar=False, cmap="Blues", values_format=".2f" if normalize else "d",
+        text_kw=dict(fontsize=fontsize))
     return ax

