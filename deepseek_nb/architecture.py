@@ -227,7 +227,11 @@ class NGramBag(layers.Layer):
 BLOCKS = ("input", "feature_extractor", "sequence", "head")
 
 
-def build_model(cfg: ModelConfig, adapt_data=None, seed: int | None = None) -> keras.Model:
+def build_model(
+    cfg: ModelConfig,  # the configuration to build
+    adapt_data=None,  # training samples that fit the input preprocessing (normalisation, vocabulary)
+    seed: int | None = None,  # reseed Keras's random state first (initial weights); None leaves it alone
+) -> keras.Model:
     """The hybrid CNN + RNN + attention model for `cfg`; `adapt_data` (training split only) fits the input
     preprocessing."""
     if not isinstance(cfg, ModelConfig):
@@ -601,7 +605,10 @@ def _bytes(n: int) -> str:
 
 
 def check_memory(
-    model_cfg: ModelConfig, batch_size: int, optimizer: str = "adam", available: int | None = None
+    model_cfg: ModelConfig,  # the model to train
+    batch_size: int,  # samples per training step
+    optimizer: str = "adam",  # decides how many slots of optimiser state each weight carries
+    available: int | None = None,  # bytes the training may use; None: what this machine has free now
 ) -> dict:
     """Refuse (one-line `ValueError`) a model whose training needs more than `available` bytes (default:
     `available_memory()`)."""

@@ -254,15 +254,15 @@ class Target:
     `close()` unlocks."""
 
     def __init__(
-        self, folder, overwrite: bool = False, what: str = "run folder", flag: str = "--force", **note
+        self,
+        folder,  # the output folder to write
+        overwrite: bool = False,  # replace a folder the toolkit made earlier
+        what: str = "run folder",  # what the folder is, in messages
+        flag: str = "--force",  # the command-line flag that allows `overwrite`, in messages
+        **note,  # recorded in the staging folder's marker (e.g. the command), to recognise its maker
     ):
-        self.folder, self.overwrite, self.what, self.flag, self.note = (
-            Path(folder),
-            overwrite,
-            what,
-            flag,
-            note,
-        )
+        self.folder = Path(folder)
+        self.overwrite, self.what, self.flag, self.note = overwrite, what, flag, note
         self.staging, self.lock, self.previous = staging_path(folder), FolderLock(folder), {}
 
     def open(self) -> Path:
