@@ -301,7 +301,7 @@ class Run:
         )
 
     def write(self, folder) -> Path:
-        "Write the run's files into `folder` (one the caller owns, such as a staging folder), each through a temporary name."
+        "Write the run's files into `folder` (one the caller owns, such as a staging folder) through temporary names."
         folder = Path(folder)
         write_atomic(folder / "config.json", json.dumps(self.config(), indent=2))
         write_atomic(folder / "history.csv", _history_csv(self.history))
@@ -311,7 +311,7 @@ class Run:
         return folder
 
     def save(self, folder, overwrite: bool = False) -> Path:
-        "Write the run folder safely: locked, staged and swapped in whole; a run is replaced only with `overwrite=True`."
+        "Write the run folder safely: locked, staged, swapped in whole; a run is replaced only with `overwrite=True`."
         target = Target(folder, overwrite, flag="overwrite=True")
         try:
             self.write(target.open())
@@ -350,7 +350,7 @@ class Run:
     def load_data(
         self, source=None, text_column: str | None = None, label_column: str | None = None
     ) -> Dataset:
-        "`source` (a bundled name, a path or a `Dataset`; default: the run's own data) loaded the way the run was trained."
+        "`source` (a bundled name, a path, a `Dataset`; default: the run's own data) loaded as the run was trained."
         if source is None: source = self.source() if hasattr(self, "source") else self.dataset
         data = (
             source
@@ -365,7 +365,7 @@ class Run:
         return evaluate(self, self.load_data(data, text_column, label_column), split="all")
 
     def predict(self, inputs, text_column: str = "text") -> pd.DataFrame:
-        "Label new `inputs` (a path: image, folder of images, CSV, text file; or an array): source, prediction, confidence."
+        "Label new `inputs` (a path: image, image folder, CSV, text file; or an array): source, prediction, confidence."
         import pandas as pd
         x, sources = _read_new_inputs(self.model_config, inputs, text_column)
         probabilities = self.model.predict(
@@ -631,8 +631,8 @@ def _callbacks(
     return cbs + ([backup] if backup else []), backup
 
 # %% ../nbs/03_training.ipynb #ebbb6514
-def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, splits: Splits, target: Target | None,
-           backup_seconds: float, callbacks: list, verbose: int) -> Run:
+def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, splits: Splits,
+           target: Target | None, backup_seconds: float, callbacks: list, verbose: int) -> Run:
     "The body of `train`, once the inputs are checked and the run folder (if any) is open."
     config = dict(dataset=data.name, model=model_cfg.to_dict(), train=cfg.to_dict())
     state = _resume_state(target, config)
@@ -640,20 +640,24 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     val_data = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
     classify = model_cfg.task == "classification"
     model.compile(**compile_arguments(model_cfg, cfg, math.ceil(len(splits.train) / cfg.batch_size)))
-    model.optimizer.build(model.trainable_variables)  # built before the first trace: Keras would otherwise trace the train step twice
+    # built before the first trace: Keras would otherwise trace the train step twice
+    model.optimizer.build(model.trainable_variables)
     monitor, initial = "val_loss" if val_data is not None else "loss", model.get_weights()
     try: restored = _restore(model, target, state) if state else None
     except _Unreadable as e:
-        model.set_weights(initial); [v.assign(keras.ops.zeros(v.shape, v.dtype)) for v in model.optimizer.variables]
+        model.set_weights(initial)
+        for v in model.optimizer.variables: v.assign(keras.ops.zeros(v.shape, v.dtype))
         state, restored = _start_over(target, "unreadable", f"its backup cannot be read ({e})"), None
-    best, history, nan = BestWeights(monitor, **(restored or {})), keras.callbacks.History(), StopOnNaN(_nan_hint(model_cfg, cfg, splits.train))
+    best, history = BestWeights(monitor, **(restored or {})), keras.callbacks.History()
+    nan = StopOnNaN(_nan_hint(model_cfg, cfg, splits.train))
     history.history = {k: list(v) for k, v in state.get("history", {}).items()}
     cbs, backup = _callbacks(cfg, monitor, target, state, best, history, config, backup_seconds)
     initial, started, interrupted = model.get_weights(), time.perf_counter(), False
     try:
         if not state.get("finished"):
-            model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, initial_epoch=state.get("epochs_done", 0),
-                      callbacks=cbs + [nan] + callbacks, verbose=verbose, shuffle=False)
+            model.fit(train_data, validation_data=val_data, epochs=cfg.epochs,
+                      initial_epoch=state.get("epochs_done", 0), callbacks=cbs + [nan] + callbacks, verbose=verbose,
+                      shuffle=False)
     except KeyboardInterrupt:
         interrupted = True
         if backup is not None: backup.save()
@@ -661,17 +665,23 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     if not best.restore() and nan.message: model.set_weights(initial)
     logs = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted,
-              stop_reason=_stop_reason(nan, best), class_names=data.class_names, data=_provenance(data, cfg, splits))
-    run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run, best_epoch=(best.best_epoch or 0) + 1,
-                       train_seconds=round(seconds, 2), seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
-                       params=int(model.count_params()), interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
-    if run.stop_reason: run.metrics["stop_reason"] = run.stop_reason; warnings.warn(run.stop_reason, stacklevel=3)
-    if classify and "test_accuracy" in run.metrics and not interrupted: _warn_if_nothing_learned(run.metrics["test_accuracy"], splits.test.y)
+              stop_reason=_stop_reason(nan, best), class_names=data.class_names,
+              data=_provenance(data, cfg, splits))
+    run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run,
+                       best_epoch=(best.best_epoch or 0) + 1, train_seconds=round(seconds, 2),
+                       seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3), params=int(model.count_params()),
+                       interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
+    if run.stop_reason:
+        run.metrics["stop_reason"] = run.stop_reason
+        warnings.warn(run.stop_reason, stacklevel=3)
+    if classify and "test_accuracy" in run.metrics and not interrupted:
+        _warn_if_nothing_learned(run.metrics["test_accuracy"], splits.test.y)
     if target is not None and interrupted:
-        warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in {target.staging}: "
-                      "train again with the same arguments to resume", stacklevel=3)
+        warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in "
+                      f"{target.staging}: train again with the same arguments to resume", stacklevel=3)
     elif target is not None:
-        run.write(target.staging); shutil.rmtree(target.staging / "backup", ignore_errors=True)
+        run.write(target.staging)
+        shutil.rmtree(target.staging / "backup", ignore_errors=True)
         run.folder = target.commit()
     return run
 
