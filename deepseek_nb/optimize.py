@@ -199,6 +199,12 @@ class Compressed:
     history: dict = field(default_factory=dict)
 
 # %% ../nbs/04_optimize.ipynb #5d0965fd
+def _check_share(name: str, value: float):
+    "Refuse a `value` that is not a float strictly between 0 and 1 (a sparsity, a fraction to remove)."
+    if not (isinstance(value, float) and 0 < value < 1):
+        raise ValueError(f"`{name}` must be a float in (0, 1). Received: {name}={value!r}")
+
+
 def prune(
     model: keras.Model,  # a trained model (left unchanged: a copy is pruned)
     data: Dataset,  # the data set to fine-tune on
@@ -272,12 +278,6 @@ def importance(model: keras.Model, cfg: ModelConfig) -> dict:
     return scores
 
 # %% ../nbs/04_optimize.ipynb #d570e5d5
-def _check_share(name: str, value: float):
-    "Refuse a `value` that is not a float strictly between 0 and 1 (a sparsity, a fraction to remove)."
-    if not (isinstance(value, float) and 0 < value < 1):
-        raise ValueError(f"`{name}` must be a float in (0, 1). Received: {name}={value!r}")
-
-
 def _check_structured(cfg: ModelConfig, fraction: float):
     _check_share("fraction", fraction)
     if cfg.rnn == "none" or cfg.bidirectional:
