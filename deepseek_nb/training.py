@@ -12,7 +12,7 @@ import numpy as np
 import keras
 from .config import ModelConfig, TrainConfig
 from .architecture import BLOCKS, build_model, check_memory, model_config_of, set_model_config
-from .plotting import new_figure, figure_png
+from .plotting import new_figure
 from deepseek_nb.data import (
     BUNDLED,
     KERAS_DATASETS,
@@ -25,14 +25,15 @@ from deepseek_nb.data import (
     to_tfdata,
 )
 from .runs import BadInput, Target, mark, set_aside, write_atomic
+from .curves import LiveCurves  # re-exported: it lived here before curves.py
 from .evaluation import Evaluation, evaluate  # re-exported: `from deepseek_nb.training import evaluate`
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'OneCycle', 'learning_rate_schedule', 'make_optimizer', 'schedule_values', 'plot_schedule',
            'categorical_crossentropy_from_indices', 'binary_crossentropy_from_softmax', 'resolve_loss',
-           'compile_arguments', 'BestWeights', 'StopOnNaN', 'Run', 'plot_history', 'train', 'LiveCurves',
-           'gradient_norms', 'plot_gradient_norms', 'LRFind', 'lr_find']
+           'compile_arguments', 'BestWeights', 'StopOnNaN', 'Run', 'plot_history', 'train', 'gradient_norms',
+           'plot_gradient_norms', 'LRFind', 'lr_find']
 
 # %% ../nbs/03_training.ipynb #b9a22aa5
 @keras.saving.register_keras_serializable("deepseek_nb")
@@ -768,77 +769,6 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
     try: return _train(model, model_cfg, data, cfg, splits, target, backup_seconds, list(callbacks), verbose)
     finally:
         if opened: target.close()
-
-# %% ../nbs/03_training.ipynb #38878c45
-def _in_notebook() -> bool:
-    "Whether output goes to a Jupyter front end (an IPython shell that is not the terminal one)."
-    try: from IPython import get_ipython
-    except ImportError: return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"
-
-
-
-# %% ../nbs/03_training.ipynb #ae0c79b2
-class LiveCurves(keras.callbacks.Callback):
-    "Redraw train/validation curves in place in a notebook (throttled), or write them to `path` after each epoch in a script."
-    def __init__(self, path="live_curves.png", max_redraws_per_second: float = 2.0, output=None, notebook: bool | None = None):
-        super().__init__()
-        self.path, self.output = Path(path), output
-        self.min_interval = 1 / max_redraws_per_second if max_redraws_per_second > 0 else math.inf
-        self.notebook = (_in_notebook() or output is not None) if notebook is None else notebook
-        self.clock, self.redraws, self.displays, self._handle, self.draw_seconds = time.monotonic, 0, 0, None, 0.0
-    def on_train_begin(self, logs=None):
-        self.history, self.batch_losses, self.epoch, self._last, self._fig = {}, [], 0, -math.inf, None
-        self.steps = (self.params or {}).get("steps") or 1
-    def on_epoch_begin(self, epoch, logs=None): self.epoch = epoch
-    def on_train_batch_end(self, batch, logs=None):
-        if not self.notebook or self.clock() - self._last < self.min_interval or "loss" not in (logs or {}): return
-        self.batch_losses.append((self.epoch + (batch + 1) / self.steps, float(logs["loss"])))
-        self._draw(logs)
-    def on_epoch_end(self, epoch, logs=None):
-        for k, v in (logs or {}).items(): self.history.setdefault(k, []).append(float(v))
-        self._draw(logs or {})
-    def figure(self):
-        "The current curves: one `Figure`, made at the first redraw and updated in place afterwards."
-        if self._fig is None: self._make_figure(self.history)
-        for name, line in self._lines.items(): line.set_data(range(1, len(self.history.get(name, [])) + 1), self.history.get(name, []))
-        if self.batch_losses: self._running.set_data(*zip(*self.batch_losses))
-        for ax in self._axes: ax.relim(); ax.autoscale_view()
-        self._axes[0].set_title(f"epoch {self.epoch + 1} of {(self.params or {}).get('epochs', '?')}", fontsize=9, loc="left")
-        return self._fig
-    def _draw(self, logs: dict):
-        started = self.clock(); self.redraws += 1
-        if self._fig is None: self._make_figure(logs)
-        self._show(figure_png(self.figure(), dpi=72))
-        took = self.clock() - started; self.draw_seconds += took
-        self._last = self.clock() + 9 * took  # after a slow redraw wait longer: drawing stays under ~10 % of the time
-
-# %% ../nbs/03_training.ipynb #89409928
-def _make_figure(self: LiveCurves, logs: dict):
-    "The figure, once: a loss panel and one for the first metric in `logs`, with empty train/validation lines."
-    metric = next((k for k in logs if k not in ("loss", "learning_rate") and not k.startswith("val_")), None)
-    panels = ["loss"] + ([metric] if metric else [])
-    self._fig = new_figure((5 * len(panels), 3.4)); self._axes = self._fig.subplots(1, len(panels), squeeze=False)[0]
-    self._lines = {}
-    for ax, key in zip(self._axes, panels):
-        for name, style in ((key, "-"), (f"val_{key}", "--")): self._lines[name], = ax.plot([], [], style, marker=".", label=name)
-        ax.set_xlabel("epoch"); ax.set_ylabel(key); ax.grid(alpha=0.3); ax.locator_params(nbins=4)  # tick labels are most of the drawing time
-    self._running, = self._axes[0].plot([], [], color="C0", lw=0.8, alpha=0.4, label="loss (running)")
-    for ax, key in zip(self._axes, panels): ax.legend(fontsize=8, loc="lower right" if "acc" in key else "upper right")
-    self._axes[0].set_title("epoch", fontsize=9, loc="left")  # room for the title that redraws fill in
-    self._fig.tight_layout()
-
-def _show(self: LiveCurves, png: bytes):
-    "Put the image where it belongs: the display handle, the `Output` widget, or the file."
-    if not self.notebook: return write_atomic(self.path, png)
-    from IPython.display import Image, display
-    if self.output is not None:
-        self.output.clear_output(wait=True); self.output.append_display_data(Image(data=png, format="png")); return
-    if self._handle is None: self._handle, self.displays = display(Image(data=png, format="png"), display_id=True), self.displays + 1
-    else: self._handle.update(Image(data=png, format="png"))
-
-LiveCurves._make_figure, LiveCurves._show = _make_figure, _show
 
 # %% ../nbs/03_training.ipynb #c4febbbc
 def _one_batch(data, batch_size: int, seed: int = 0):
