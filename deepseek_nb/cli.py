@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, errno, json, sys, traceback, warnings
+import argparse, contextlib, errno, json, sys, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, preset, PRESETS, TFLITE_MODES
 from deepseek_nb.runs import (
@@ -22,8 +22,8 @@ from deepseek_nb.runs import (
 )
 
 # %% auto #0
-__all__ = ['UsageError', 'add_compress_parser', 'add_evaluate_parsers', 'make_parser', 'cmd_train', 'cmd_audit', 'cmd_evaluate',
-           'cmd_predict', 'cmd_compress', 'main']
+__all__ = ['UsageError', 'add_compress_parser', 'add_evaluate_parsers', 'add_sweep_parser', 'cmd_sweep', 'make_parser',
+           'cmd_train', 'cmd_audit', 'cmd_evaluate', 'cmd_predict', 'cmd_compress', 'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(BadInput):
@@ -171,9 +171,47 @@ def add_evaluate_parsers(commands):
     )
     return e, p
 
+# %% ../nbs/06_cli.ipynb #b8802c37
+def add_sweep_parser(commands):
+    "The `sweep` command's parser."
+    s = commands.add_parser(
+        "sweep",
+        help="search depth, width, heads, learning rate, ... with KerasTuner; each trial a run folder",
+        description="Hyperparameter search around the data set's preset (KerasTuner random search); "
+        "writes results.csv, results.json and sweep.png beside the trials' run folders.",
+    )
+    s.add_argument("--dataset", default="digits", help="bundled data set or a data file/folder (default: digits)")
+    s.add_argument("--trials", type=_positive_int, default=4, help="settings to try; the first is the preset (default: 4)")
+    s.add_argument("--epochs", type=_positive_int, help="cap each trial's epochs (default: the preset's, early stopping on)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the search: which settings are drawn (default: 0)")
+    s.add_argument("--out", type=Path, help="sweep folder (default: runs/sweep-NAME)")
+    s.add_argument("--force", action="store_true", help="replace an earlier sweep in --out (only one deepseek-nb made)")
+    s.add_argument("--json", action="store_true", help="print only the results as JSON on standard output")
+    return s
+
+def cmd_sweep(args) -> int:
+    "Run (or resume) a sweep; print a table of the trials, or JSON with `--json`."
+    _import_tensorflow()
+    from deepseek_nb.sweep import sweep
+
+    def progress(trial_id, run):
+        scores = {k: v[run.best_epoch or 0] for k, v in run.history.items() if k.startswith("val_")}
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+        print(f"deepseek-nb: trial {trial_id}: {run.metrics.get('epochs_run')} epochs, {shown}", file=sys.stderr, flush=True)
+
+    with contextlib.redirect_stdout(sys.stderr):  # KerasTuner prints its progress: keep stdout for the results
+        result = sweep(args.dataset, args.trials, out=args.out, overwrite=args.force, seed=args.seed,
+                       epochs=args.epochs, on_trial=progress)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=1))
+    else:
+        print(result.results.drop(columns="folder").to_string(index=False))
+        print(f"best: trial {result.best['trial']} ({result.folder / result.best['folder']}); figure: {result.folder / 'sweep.png'}")
+    return 0
+
 # %% ../nbs/06_cli.ipynb #badf19b6
 def make_parser() -> argparse.ArgumentParser:
-    "The `deepseek-nb` parser: `train`, `audit`, `compress`, `evaluate` and `predict`."
+    "The `deepseek-nb` parser: `train`, `audit`, `compress`, `evaluate`, `predict` and `sweep`."
     parser = _Parser(
         prog="deepseek-nb", description="Build, train and optimise a hybrid CNN + LSTM/GRU + attention model."
     )
@@ -270,6 +308,7 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
     add_compress_parser(commands)
     add_evaluate_parsers(commands)
+    add_sweep_parser(commands)
     return parser
 
 # %% ../nbs/06_cli.ipynb #b3a206d6
@@ -684,6 +723,7 @@ def main(argv=None) -> int:
             compress=cmd_compress,
             evaluate=cmd_evaluate,
             predict=cmd_predict,
+            sweep=cmd_sweep,
         )
         return commands[args.command](args)
     except KeyboardInterrupt:

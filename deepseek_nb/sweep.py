@@ -43,6 +43,15 @@ def trial_configs(values: dict, model_cfg: ModelConfig, train_cfg: TrainConfig) 
     return model_cfg.replace(**model_fields), train_cfg.replace(learning_rate=float(values["learning_rate"]))
 
 # %% ../nbs/07_sweep.ipynb #cbfe12cb
+def _oracle(hp, trials: int, seed: int, objective: str):
+    "KerasTuner's random search, with the preset (every default) as its first trial."
+    import keras_tuner
+    class PresetFirst(keras_tuner.oracles.RandomSearchOracle):
+        def populate_space(self, trial_id):
+            if not self.trials: return dict(status=keras_tuner.engine.trial.TrialStatus.RUNNING, values=self.hyperparameters.values)
+            return super().populate_space(trial_id)
+    return PresetFirst(objective=keras_tuner.Objective(objective, "min"), max_trials=trials, hyperparameters=hp, seed=seed)
+
 def _tuner_class():
     import keras_tuner
     class RunTuner(keras_tuner.Tuner):
@@ -150,11 +159,10 @@ def sweep(dataset="digits", trials: int = 4, out=None, overwrite: bool = False, 
         if not target.same_maker() and any(p.name != ".deepseek-nb" for p in staging.iterdir()):
             set_aside(staging, "other-sweep")
             mark(staging, **target.note)
-        oracle = keras_tuner.oracles.RandomSearchOracle(objective=keras_tuner.Objective(objective, "min"), max_trials=trials,
-                                                        hyperparameters=hp, seed=seed)
+        oracle = _oracle(hp, trials, seed, objective)
         tuner = _tuner_class()(data, model_cfg, train_cfg, staging, on_trial, oracle=oracle, directory=str(staging),
                                project_name="tuner", overwrite=False)
-        tuner.search()
+        tuner.search(verbose=0)
         result = _collect(tuner, staging, objective)
         write_atomic(staging / "results.csv", result.results.to_csv(index=False))
         write_atomic(staging / "results.json", json.dumps(result.to_json(), indent=2))
