@@ -102,10 +102,11 @@ def execute(nb, name: str, workdir: Path, skip: set, timeout: int):
     runner.current = None
     try: runner.preprocess(nb, {"metadata": {"path": str(workdir)}})
     except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, no kernel
-        where = "before the first cell" if runner.current is None else f"cell {runner.current}"
+        where = "before the first cell"
         if runner.current is not None:
-            first = nb.cells[runner.current].source.strip().splitlines() or [""]
-            where += f" (code starting {first[0][:80]!r})"
+            cell = nb.cells[runner.current]
+            first = cell.source.strip().splitlines() or [""]
+            where = f"cell {runner.current} (from 0; id {cell.get('id', '?')}; code {first[0][:60]!r})"
         message = strip_ansi(str(error)).strip().splitlines()
         reason = f"{type(error).__name__}: " + "\n".join(message[-25:])
         return f"{name}: {where} failed:\n{reason}"
