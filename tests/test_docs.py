@@ -16,7 +16,7 @@ CHROMIUM = "/usr/bin/chromium"
 MATHJAX = Path(os.environ.get("MATHJAX_DIR", "/usr/share/javascript/mathjax"))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
-CHAPTERS = ["00_config", "02_data"]  # quick to run; 02_data draws figures
+CHAPTERS = ["00_config", "00c_plotting"]  # quick to run; 00c_plotting draws figures
 MATHS = "03_training"  # has LaTeX in its prose
 IMAGES = "[...document.querySelectorAll('main img')].map(i => [i.complete, i.naturalWidth])"
 
@@ -144,7 +144,7 @@ def test_rendered_edition(site):
                 assert before.count() == (position > 0) and after.count() == (position + 1 < len(CHAPTERS))
                 if position + 1 < len(CHAPTERS):
                     assert after.get_attribute("href") == f"{CHAPTERS[position + 1]}.html"
-            assert figures["02_data"] > 0, f"02_data draws figures, the page has none: {figures}"
+            assert figures["00c_plotting"] > 0, f"00c_plotting draws figures, the page has none: {figures}"
 
             # next and previous lead where they say
             page.goto((run / f"{CHAPTERS[0]}.html").as_uri())
