@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_architecture.ipynb #4e44d8b7
 from __future__ import annotations
-import functools, math, os
+import math, os
 import numpy as np
 import keras
 from keras import layers
@@ -204,6 +204,22 @@ class NGramBag(layers.Layer):
             ids.append(ops.where(real, self.vocab_size + ops.mod(code, self.buckets), 0))
         return ops.concatenate(ids, axis=1)
 
+    def adapt(self, tokens, labels, alpha: float = 1.0, scale: float = 0.5):
+        """Start from naive Bayes (Wang & Manning 2012): the row of each n-gram seen in `tokens` (token ids of
+        the training texts) gets `scale` * (log p(n-gram | class) - its mean over the classes), add-`alpha`
+        smoothed; unseen rows stay 0. For two classes the logit gap is `2 * scale` times NB's log-count ratio."""
+        ids = keras.ops.convert_to_numpy(self.ngram_ids(tokens))
+        labels = np.broadcast_to(np.asarray(labels, "int64")[:, None], ids.shape)
+        counts = np.zeros(tuple(self.kernel.shape))
+        np.add.at(counts, (ids.ravel(), labels.ravel()), 1.0)
+        counts[0] = 0  # padding
+        seen = counts.sum(axis=1) > 0
+        log_p = np.log((counts[seen] + alpha) / (counts[seen] + alpha).sum(axis=0))
+        kernel = np.zeros_like(counts)
+        kernel[seen] = scale * (log_p - log_p.mean(axis=1, keepdims=True))
+        self.kernel.assign(kernel.astype("float32"))
+        return self
+
     def call(self, tokens):
         ids = self.ngram_ids(tokens)
         rows = keras.ops.take(self.kernel, ids, axis=0)  # (batch, n-grams, units)
@@ -231,6 +247,7 @@ def build_model(
     cfg: ModelConfig,  # the configuration to build
     adapt_data=None,  # training samples that fit the input preprocessing (normalisation, vocabulary)
     seed: int | None = None,  # reseed Keras's random state first (initial weights); None leaves it alone
+    adapt_labels=None,  # the classes of `adapt_data`: the wide path (`wide_ngrams`) starts at naive Bayes
 ) -> keras.Model:
     """The hybrid CNN + RNN + attention model for `cfg`; `adapt_data` (training split only) fits the input
     preprocessing."""
@@ -244,6 +261,9 @@ def build_model(
     inputs = raw_input(cfg)
     x, tokens = blocks[0](inputs) if cfg.wide_ngrams else (blocks[0](inputs), None)
     x = blocks[2](blocks[1](x))
+    if cfg.wide_ngrams and cfg.task == "classification" and adapt_labels is not None:
+        texts = np.asarray(adapt_data, dtype=object).astype(str)
+        blocks[3].get_layer("wide").adapt(blocks[0].get_layer("vectorize")(texts), adapt_labels)
     model = keras.Model(
         inputs, blocks[3](x if tokens is None else [x, tokens]), name=f"hybrid_{cfg.input_kind}"
     )

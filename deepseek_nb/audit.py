@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np
-from .config import _one_of
+from .config import one_of
 from .data import Dataset, Split, Splits
 
 # %% auto #0
@@ -540,7 +540,7 @@ def clean(
     import pandas as pd
 
     for check in drop:
-        _one_of("drop", check, CLEAN_CHECKS)
+        one_of("drop", check, CLEAN_CHECKS)
     report = report or audit(ds, label_errors="suspected_label_errors" in drop or relabel)
     if "train_test_overlap" in drop and report.compared_with:
         raise ValueError(

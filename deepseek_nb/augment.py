@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools, gzip, random
 import keras
 import numpy as np
-from .config import _number_in, _int_at_least
+from .config import number_in, int_at_least
 from .data import data_dir, Split
 
 # %% auto #0
@@ -39,7 +39,7 @@ class ImageAugmenter(keras.layers.Layer):
             ("crop", crop, 0.9),
             ("noise", noise, 1.0),
         ):
-            _number_in(name, value, 0.0, high)
+            number_in(name, value, 0.0, high)
         self.settings = dict(
             rotation=rotation,
             zoom=zoom,
@@ -221,7 +221,7 @@ def eda(
 # %% ../nbs/02a_augment.ipynb #25f10d16
 def eda_split(split: Split, n: int = 4, seed: int = 0, **rates) -> Split:
     "The split plus `n` EDA versions of every text, each with its original's label and index."
-    _int_at_least("n", n, 1)
+    int_at_least("n", n, 1)
     rng = random.Random(seed)
     extra = [v for text in split.x for v in eda(str(text), n, rng=rng, **rates)]
     order = np.r_[np.arange(len(split)), np.repeat(np.arange(len(split)), n)]
@@ -246,7 +246,7 @@ def scaling(x, sigma: float = 0.1, seed: int = 0, return_factors: bool = False):
 def window_slice(x, ratio: float = 0.9, seed: int = 0) -> np.ndarray:
     """Take a random slice of `ratio` of each window and stretch it back to the full length (linear
     interpolation)."""
-    _number_in("ratio", ratio, 0.1, 1.0)
+    number_in("ratio", ratio, 0.1, 1.0)
     x = np.asarray(x, "float32")
     steps = x.shape[1]
     width = max(2, round(ratio * steps))

@@ -40,7 +40,6 @@ def number_in(name: str, value, low: float, high: float, high_open: bool = False
 
 
 # the old private names, still imported by augment, data and distributed
-_require, _one_of, _int_at_least, _number_in = require, one_of, int_at_least, number_in
 
 # %% ../nbs/00_config.ipynb #12a12cd1
 INPUT_KINDS = ("image", "text", "series")

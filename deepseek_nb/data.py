@@ -9,12 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
-from .config import ModelConfig, TrainConfig, preset, PRESETS, _one_of
+from .config import ModelConfig, TrainConfig, preset, PRESETS, one_of
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
            'TEXT_COVERAGE', 'AUDIT_NAMES', 'data_dir', 'Split', 'Splits', 'Dataset', 'is_text', 'model_inputs',
-           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'read_inputs']
+           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'default_configs',
+           'read_inputs']
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
@@ -635,7 +636,7 @@ def _from_folder(
 ) -> Dataset:
     """Images in one sub-folder per class (at any depth below it), resized to one size and converted to one
     colour mode, as documented above."""
-    _one_of("color_mode", color_mode, ("auto", "grayscale", "rgb"))
+    one_of("color_mode", color_mode, ("auto", "grayscale", "rgb"))
     files, classes, notes = _image_files(path)
     if not files:
         raise ValueError(
@@ -848,6 +849,26 @@ def _model_config(ds: Dataset, train_split: Split | None = None, **changes) -> M
             }
         base.update(task=ds.task, num_classes=len(ds.class_names or [0, 1]))
     return ModelConfig(**{**base, **changes})
+
+# %% ../nbs/02_data.ipynb #cbdd72b6
+def default_configs(
+    data: Dataset,  # the data set (bundled or the user's)
+    train_changes: dict | None = None,  # `TrainConfig` fields to set (e.g. the user's `--epochs`)
+    **model_changes,  # `ModelConfig` fields to set (e.g. `depth`)
+) -> tuple[ModelConfig, TrainConfig]:
+    "The `ModelConfig` and `TrainConfig` the toolkit chooses for `data`, with the given changes."
+    bundled = data.info.get("user_path") is None and data.name in PRESETS
+    if bundled: train_cfg = preset(data.name)[1]
+    elif data.kind == "text": train_cfg = preset("sentence_polarity")[1]
+    else: train_cfg = TrainConfig()
+    train_changes = dict(train_changes or {})
+    if "epochs" in train_changes and "min_epochs" not in train_changes:  # fewer epochs than the preset's minimum
+        train_changes["min_epochs"] = min(train_cfg.min_epochs, train_changes["epochs"] - 1)
+    train_cfg = train_cfg.replace(**train_changes)
+    split = None
+    if data.kind == "text":
+        split = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train
+    return data.model_config(train_split=split, **model_changes), train_cfg
 
 # %% ../nbs/02_data.ipynb #a1c50e16
 def _percent(share: float) -> str:

@@ -563,7 +563,7 @@ def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
         check_memory(
             model_cfg, cfg.batch_size, cfg.optimizer
         )  # a size that cannot fit is refused before anything is built
-        model = build_model(model_cfg, adapt_data=splits.train.x, seed=cfg.seed)
+        model = build_model(model_cfg, adapt_data=splits.train.x, seed=cfg.seed, adapt_labels=splits.train.y)
     else:
         model_cfg = (
             model_config_of(model) or data.model_config()
@@ -751,6 +751,7 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
           callbacks=(),  # the caller's own Keras callbacks, run after the toolkit's (a `LiveCurves`, say)
           verbose: int = 0,  # Keras' `fit` verbosity
           splits: Splits | None = None,  # train, validation and test samples chosen by the caller
+          tensorboard: bool = False,  # also write TensorBoard logs into the run folder's `logs/` (needs `out`)
          ) -> Run:
     """Train `model` on `data`; return the `Run`, saved to folder `out` if given (resuming an interrupted
     run there)."""
@@ -758,6 +759,10 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
     if not (isinstance(backup_seconds, (int, float)) and backup_seconds >= 0):
         raise ValueError("`backup_seconds` must be a number >= 0 (0: after every epoch). "
                          f"Received: backup_seconds={backup_seconds!r}")
+    if tensorboard and out is None:
+        raise ValueError("`tensorboard=True` writes its logs into the run folder: give `out` as well. "
+                         "Received: out=None")
+    if tensorboard: _require_tensorboard()
     model, model_cfg, splits = _prepare(model, data, cfg, splits)
     if out is not None and model_config_of(model) is None:
         raise ValueError("A run folder records the model's ModelConfig, and this model has none "
@@ -766,9 +771,18 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
     target = out if isinstance(out, Target) or out is None else Target(out, overwrite, flag="overwrite=True")
     opened = target is not None and not isinstance(out, Target)
     if opened: target.open()
+    if tensorboard:  # scalars per epoch, as history.csv has them; no graph, no profiling (they cost time)
+        logs = str(target.staging / "logs")
+        callbacks = [keras.callbacks.TensorBoard(logs, write_graph=False, profile_batch=0), *callbacks]
     try: return _train(model, model_cfg, data, cfg, splits, target, backup_seconds, list(callbacks), verbose)
     finally:
         if opened: target.close()
+
+def _require_tensorboard():
+    "TensorFlow 2.21 does not install TensorBoard, and `tf.summary` fails without it: say how to get it."
+    import importlib.util
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ImportError("`tensorboard=True` (--tensorboard) needs the tensorboard package: pip install tensorboard")
 
 # %% ../nbs/03_training.ipynb #c4febbbc
 def _one_batch(data, batch_size: int, seed: int = 0):

@@ -15,7 +15,7 @@ from .architecture import BLOCKS, build_model, raw_input, set_model_config
 from .architecture import estimate_costs, memory_estimate, check_memory
 from .plotting import figure_png
 from ._compat import symbolic_build
-from .data import Dataset, load_dataset, model_inputs, model_targets
+from .data import default_configs, Dataset, load_dataset, model_inputs, model_targets
 from .augment import image_augmenter, preview
 from .training import Run, evaluate, train, resolve_loss, compile_arguments, plot_schedule
 from .curves import TrainingMonitor, CurvesPlot, plot_curves  # noqa: F401 (re-exported)
@@ -247,13 +247,7 @@ MAX_UPLOAD_BYTES, MAX_UNPACKED_BYTES, MAX_UNPACKED_FILES = 8_000_000, 200_000_00
 
 def own_data_configs(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
     "The configuration `deepseek-nb train --dataset PATH` derives for a user's data with no flags."
-    train_cfg = preset("sentence_polarity")[1] if data.kind == "text" else TrainConfig()
-    split = (
-        data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train
-        if data.kind == "text"
-        else None
-    )
-    return data.model_config(train_split=split), train_cfg
+    return default_configs(data)
 
 
 def data_note(data: Dataset, model_cfg: ModelConfig) -> str:
@@ -710,7 +704,9 @@ def _warm_key(data, model_cfg, train_cfg, augment) -> tuple:
 def _build(model_cfg: ModelConfig, train_cfg: TrainConfig, splits, augment: bool) -> keras.Model:
     """The Playground's model: `build_model` adapted to the training split, with augmentation in front if
     asked."""
-    model = build_model(model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed)
+    model = build_model(
+        model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed, adapt_labels=splits.train.y
+    )
     if augment:
         model = with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed))
     return model  # both record `model_cfg`: `build_model` and `with_augmentation` call `set_model_config`

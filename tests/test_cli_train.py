@@ -89,3 +89,17 @@ def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
     assert metrics["resumed_from_epoch"] == done and metrics["epochs_run"] == 8, metrics
     assert len((out / "history.csv").read_text().splitlines()) == 8 + 1
     assert not staging.exists()
+
+def test_tensorboard_logs_the_run_folders_curves(tmp_path):
+    "--tensorboard writes RUN/logs with one value per epoch of each curve history.csv has (issue 16, item 5)."
+    out = tmp_path / "run"
+    result = cli("train", "--epochs", "2", "--width", "8", "--depth", "1", "--quiet", "--tensorboard", "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    history = (out / "history.csv").read_text().splitlines()
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        events = EventAccumulator(str(out / "logs" / split))
+        events.Reload()
+        assert {"epoch_loss", "epoch_accuracy"} <= set(events.Tags()["tensors"])
+        assert len(events.Tensors("epoch_loss")) == len(history) - 1 == 2
+    assert "logs" in json.loads((out / ".deepseek-nb").read_text())["files"]
