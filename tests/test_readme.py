@@ -22,7 +22,7 @@ WHERE = dict(train="run folder:", compress="wrote ", evaluate="wrote ", predict=
 
 def test_readme_lists_the_commands_a_user_needs():
     commands = [c[0] for c in readme_commands()]
-    assert {"train", "evaluate", "predict", "compress", "audit"} <= set(commands), commands
+    assert {"train", "evaluate", "predict", "compress", "audit", "sweep"} <= set(commands), commands
     assert readme_commands()[0] == ["train"]  # the quick start
 
 @pytest.mark.slow
@@ -30,11 +30,12 @@ def test_readme_lists_the_commands_a_user_needs():
 def test_readme_commands_run_in_order(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")
     for args in readme_commands():
-        if args[0] in ("train", "compress") and "--epochs" not in args: args = args + ["--epochs", "1" if args[0] == "compress" else "2"]
+        if args[0] in ("train", "compress", "sweep") and "--epochs" not in args:
+            args = args + ["--epochs", "1" if args[0] == "compress" else "2"]
         result = cli(*args, cwd=tmp_path, timeout=900)
         assert result.returncode == 0, (args, result.stderr[-3000:])
         if args[0] in WHERE: assert WHERE[args[0]] in result.stdout + result.stderr, (args, result.stdout[-2000:])
-    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits", "digits-2", "letters-train", "mnist-h8", "reviews"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits", "digits-2", "letters-train", "mnist-h8", "reviews", "sweep-digits"]
     assert (tmp_path / "runs" / "digits" / "compressed" / "compare.csv").exists()
 
 @pytest.mark.slow
