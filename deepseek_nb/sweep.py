@@ -203,16 +203,11 @@ def sweep(
     hp = search_space(model_cfg, train_cfg)
     objective = "val_loss"
     folder = Path(out) if out is not None else Path("runs") / f"sweep-{data.name}"
-    note = dict(sweep=dict(dataset=data.name, trials=trials, seed=seed, epochs=epochs, space=hp.get_config()))
-    if not overwrite and marker(folder).get("sweep") == json.loads(json.dumps(note, default=str))["sweep"]:
+    sweep_note = dict(dataset=data.name, trials=trials, seed=seed, epochs=epochs, space=hp.get_config())
+    sweep_note = json.loads(json.dumps(sweep_note, default=str))  # as the marker file will hold it
+    if not overwrite and marker(folder).get("sweep") == sweep_note:
         return Sweep.load(folder)  # this very sweep, finished: nothing to train
-    target = Target(
-        folder,
-        overwrite,
-        what="sweep folder",
-        flag="overwrite=True",
-        **json.loads(json.dumps(note, default=str)),
-    )
+    target = Target(folder, overwrite, what="sweep folder", flag="overwrite=True", sweep=sweep_note)
     staging = target.open()
     try:
         if not target.same_maker() and any(p.name != ".deepseek-nb" for p in staging.iterdir()):
