@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 # %% auto #0
-__all__ = ['flatten_layers', 'symbolic_build', 'set_per_channel', 'strip_tflite_strings', 'coordination_service_off',
+__all__ = ['flatten_layers', 'build_compiled', 'set_per_channel', 'strip_tflite_strings', 'coordination_service_off',
            'abort_collectives']
 
 # %% ../nbs/00d_compat.ipynb #b04d86d5
@@ -16,17 +16,19 @@ def flatten_layers(model) -> list:
     return list(model._flatten_layers(include_self=False, recursive=True))  # Keras 3.15: no public equivalent
 
 # %% ../nbs/00d_compat.ipynb #5b6bc693
-def symbolic_build(model, x, y) -> bool:
-    """Build `model`'s compiled metrics and loss on one batch without running it; False when this Keras has no
-    such method."""
-    build = getattr(model, "_symbolic_build", None)  # Keras 3.15: private, no public equivalent
-    if build is None:
-        return False
-    try:
-        build(data_batch=(x, y))
-    except Exception:
-        return False  # a Keras whose method takes other arguments: the step is then traced twice
-    return True
+def build_compiled(model, x, y):
+    """Create the variables of `model`'s optimizer, compiled loss and compiled metrics now, eagerly on the batch
+    `(x, y)`, so that the first trace of the training step creates none (which would make TensorFlow trace it
+    twice). The metrics are reset afterwards."""
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    compiled = [getattr(model, name, None) for name in ("_compile_loss", "_compile_metrics")]  # Keras 3.15: private
+    if all(c is None or getattr(c, "built", False) for c in compiled):
+        return
+    y_pred = model(x, training=False)
+    model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+    model.compute_metrics(x, y, y_pred, sample_weight=None)
+    model.reset_metrics()
 
 # %% ../nbs/00d_compat.ipynb #7ead57bd
 def set_per_channel(converter, per_channel: bool):

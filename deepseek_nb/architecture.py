@@ -12,9 +12,9 @@ from .config import ModelConfig, TrainConfig
 from .plotting import new_figure, figure_png  # re-exported: they lived here before plotting.py
 
 # %% auto #0
-__all__ = ['BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head', 'NGramBag',
-           'build_model', 'set_model_config', 'model_config_of', 'attention_scores', 'cost_summary', 'estimate_costs',
-           'memory_estimate', 'training_memory', 'available_memory', 'check_memory', 'plot_blocks']
+__all__ = ['UNROLL_STEPS', 'BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head',
+           'NGramBag', 'build_model', 'set_model_config', 'model_config_of', 'attention_scores', 'cost_summary',
+           'estimate_costs', 'memory_estimate', 'training_memory', 'available_memory', 'check_memory', 'plot_blocks']
 
 # %% ../nbs/01_architecture.ipynb #b0036c78
 def _minmax_layer(data) -> layers.Rescaling:
@@ -96,6 +96,9 @@ def feature_extractor(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
     return keras.Model(inputs, x, name="feature_extractor")
 
 # %% ../nbs/01_architecture.ipynb #7159c8ee
+UNROLL_STEPS = 4  # an RNN over at most this many steps is unrolled
+
+
 def sequence_block(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
     "Feature map -> sequence -> [LSTM/GRU] -> [multi-head self-attention + residual + layer norm]."
     inputs = keras.Input(shape=input_shape, name="sequence_in")
@@ -105,7 +108,11 @@ def sequence_block(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
         x = layers.Reshape((rows, cols * channels), name="to_sequence")(x)
     if cfg.rnn != "none":
         rnn = (layers.LSTM if cfg.rnn == "lstm" else layers.GRU)(
-            cfg.rnn_units, return_sequences=True, kernel_regularizer=_regularizer(cfg), name=cfg.rnn
+            cfg.rnn_units,
+            return_sequences=True,
+            kernel_regularizer=_regularizer(cfg),
+            unroll=(x.shape[1] or UNROLL_STEPS + 1) <= UNROLL_STEPS,  # a few steps: no symbolic loop to trace and run
+            name=cfg.rnn,
         )
         x = (layers.Bidirectional(rnn, name=f"bi{cfg.rnn}") if cfg.bidirectional else rnn)(x)
     if cfg.attention:

@@ -21,9 +21,11 @@ from deepseek_nb.data import (
     Splits,
     load_dataset,
     model_inputs,
+    model_targets,
     read_inputs,
     to_tfdata,
 )
+from ._compat import build_compiled
 from .runs import BadInput, Target, mark, set_aside, write_atomic
 from .curves import LiveCurves  # re-exported: it lived here before curves.py
 from .evaluation import Evaluation, evaluate  # re-exported: `from deepseek_nb.training import evaluate`
@@ -641,8 +643,8 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     val_data = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
     classify = model_cfg.task == "classification"
     model.compile(**compile_arguments(model_cfg, cfg, math.ceil(len(splits.train) / cfg.batch_size)))
-    # built before the first trace: Keras would otherwise trace the train step twice
-    model.optimizer.build(model.trainable_variables)
+    first = splits.train.x[: cfg.batch_size], splits.train.y[: cfg.batch_size]
+    build_compiled(model, model_inputs(first[0], tensor=True), model_targets(first[1]))  # one trace, not two
     monitor, initial = "val_loss" if val_data is not None else "loss", model.get_weights()
     try: restored = _restore(model, target, state) if state else None
     except _Unreadable as e:

@@ -14,7 +14,7 @@ from .config import ModelConfig, TrainConfig, preset, PRESETS, OPTIMIZERS, SCHED
 from .architecture import BLOCKS, build_model, raw_input, set_model_config
 from .architecture import estimate_costs, memory_estimate, check_memory
 from .plotting import figure_png
-from ._compat import symbolic_build
+from ._compat import build_compiled
 from .data import default_configs, Dataset, load_dataset, model_inputs, model_targets
 from .augment import image_augmenter, preview
 from .training import Run, evaluate, train, resolve_loss, compile_arguments, plot_schedule
@@ -22,8 +22,8 @@ from .curves import TrainingMonitor, CurvesPlot, plot_curves  # noqa: F401 (re-e
 
 # %% auto #0
 __all__ = ['YOUR_DATA', 'MAX_UPLOAD_BYTES', 'MAX_UNPACKED_BYTES', 'MAX_UNPACKED_FILES', 'config_readout', 'initial_logs',
-           'BuildBeforeTracing', 'warm_validation', 'warm_start', 'augmenter', 'with_augmentation', 'own_data_configs',
-           'data_note', 'unpack_zip', 'Playground', 'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
+           'warm_validation', 'warm_start', 'augmenter', 'with_augmentation', 'own_data_configs', 'data_note',
+           'unpack_zip', 'Playground', 'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
 
 # %% ../nbs/05_widgets.ipynb #f326bfda
 def _human(n: float, unit: str = "") -> str:
@@ -101,28 +101,6 @@ def _compile_key(arguments: dict) -> str:
     )
 
 
-def _build_for_tracing(model: keras.Model, split, batch_size: int):
-    """Create the optimizer's and the metrics' variables now: created inside the first trace, they make
-    TensorFlow trace the step twice."""
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    x = split.x[:batch_size]
-    x, y = model_inputs(x, tensor=True), model_targets(split.y[:batch_size])
-    symbolic_build(model, x, y)  # without it the metrics are built in the trace, which is then traced twice
-
-
-class BuildBeforeTracing(keras.callbacks.Callback):
-    """`_build_for_tracing` at the start of `fit`, after `train` compiled the model: a cold start with one
-    trace instead of two."""
-
-    def __init__(self, split, batch_size: int):
-        super().__init__()
-        self.split, self.batch_size = split, batch_size
-
-    def on_train_begin(self, logs=None):
-        _build_for_tracing(self.model, self.split, self.batch_size)
-
-
 def _one_batch(split, batch_size: int):
     """An iterator over one batch with the element types of `to_tfdata(split, batch_size)` (so the traced
     step fits its batches), uncached."""
@@ -151,7 +129,8 @@ def warm_start(
         model_cfg, cfg, math.ceil(len(splits.train) / cfg.batch_size)
     )  # as `train` does
     model.compile(**arguments)
-    _build_for_tracing(model, splits.train, cfg.batch_size)
+    first = splits.train.x[: cfg.batch_size], splits.train.y[: cfg.batch_size]
+    build_compiled(model, model_inputs(first[0], tensor=True), model_targets(first[1]))  # as `train` does
     variables = {
         id(v): v for v in model.variables + model.optimizer.variables + model.metrics_variables
     }.values()
@@ -552,14 +531,10 @@ class _PlaygroundTraining:
             self.progress.max, self.progress.value = train_cfg.epochs * steps, 0
             self.monitor = TrainingMonitor(self._on_progress, self.redraw_interval, steps, self._stop)
             self.monitor.batches.append((0.0, logs))
-            self._on_progress(self.monitor)  # the first point, while TensorFlow compiles the training step
+            if warm is None:  # the first point, while TensorFlow compiles the training step
+                self._on_progress(self.monitor)  # (prepared: it comes with the first batch, ~20 ms later)
             self.status.value = "training…" if warm else "compiling the training step…"
-            before = (
-                [BuildBeforeTracing(splits.train, train_cfg.batch_size)]
-                if self.warm_start and warm is None
-                else []
-            )
-            run = train(model, data, train_cfg, callbacks=before + [self.monitor], splits=splits)
+            run = train(model, data, train_cfg, callbacks=[self.monitor], splits=splits)
             run.interrupted = run.metrics["interrupted"] = run.interrupted or self.monitor.stopped
             self._finish(run, splits)
         except Exception as e:
