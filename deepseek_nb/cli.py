@@ -4,9 +4,9 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, contextlib, errno, json, sys, traceback, warnings
+import argparse, contextlib, errno, json, shlex, sys, traceback, warnings
 from pathlib import Path
-from .config import ModelConfig, TrainConfig, TFLITE_MODES
+from .config import ModelConfig, TrainConfig, TFLITE_MODES, OPTIMIZERS, RNNS, SCHEDULES
 from deepseek_nb.runs import (
     BadInput,
     FolderLock,
@@ -23,7 +23,8 @@ from deepseek_nb.runs import (
 
 # %% auto #0
 __all__ = ['UsageError', 'add_compress_parser', 'add_evaluate_parsers', 'add_sweep_parser', 'cmd_sweep', 'make_parser',
-           'cmd_train', 'cmd_audit', 'cmd_evaluate', 'cmd_predict', 'cmd_compress', 'main']
+           'cmd_train', 'command_line', 'python_code', 'cmd_audit', 'cmd_evaluate', 'cmd_predict', 'cmd_compress',
+           'main']
 
 # %% ../nbs/06_cli.ipynb #9765423f
 class UsageError(BadInput):
@@ -62,6 +63,29 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
+
+# %% ../nbs/06_cli.ipynb #67e7b5b4
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+
+
+def _rate(text: str) -> float:
+    "A dropout rate (`--dropout`): 0 <= rate < 1."
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1 (e.g. 0.2), got {text}")
+    return value
+
+
+def _penalty(text: str) -> float:
+    "A weight penalty (`--l2`): 0 (off) up to 1."
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 (off) to 1 (e.g. 1e-4), got {text}")
     return value
 
 # %% ../nbs/06_cli.ipynb #e21ee277
@@ -289,6 +313,18 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--depth", type=_positive_int, help="convolution blocks in the feature extractor")
     t.add_argument("--width", type=_positive_int, help="filters per convolution")
     t.add_argument("--heads", type=_positive_int, help="attention heads")
+    t.add_argument("--key-dim", type=_positive_int, help="size of each attention head's queries and keys")
+    t.add_argument("--rnn", choices=RNNS, help="recurrent layer of the sequence block (none: no recurrence)")
+    t.add_argument("--rnn-units", type=_positive_int, help="units of the recurrent layer")
+    t.add_argument("--dropout", type=_rate, help="dropout rate after each dense layer, 0 <= F < 1")
+    t.add_argument("--l2", type=_penalty, help="L2 penalty on every kernel (0: off)")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, help="optimiser")
+    t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
+    t.add_argument(
+        "--augment",
+        action="store_true",
+        help="train with the Playground's image augmentation in front of the model (images only)",
+    )
     t.add_argument("--learning-rate", type=_positive_float, help="peak learning rate")
     t.add_argument("--batch-size", type=_positive_int, help="samples per batch")
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -373,11 +409,27 @@ def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
     "The configurations `default_configs` chooses for the data, with the flags the user gave on top."
     from deepseek_nb.data import default_configs
 
-    flags = dict(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed)
-    train_changes = {k: v for k, v in flags.items() if v is not None}
-    model_flags = dict(depth=args.depth, width=args.width, heads=args.heads,
-                       sequence_length=args.sequence_length, vocab_size=args.vocab_size)
-    return default_configs(data, train_changes, **{k: v for k, v in model_flags.items() if v is not None})
+    train_changes = {f: getattr(args, f) for f in _TRAIN_FLAGS if getattr(args, f) is not None}
+    model_changes = {f: getattr(args, f) for f in _MODEL_FLAGS if getattr(args, f) is not None}
+    return default_configs(data, train_changes, **model_changes)
+
+
+_TRAIN_FLAGS = ("optimizer", "learning_rate", "schedule", "batch_size", "epochs", "seed")
+_MODEL_FLAGS = ("depth", "width", "heads", "key_dim", "rnn", "rnn_units", "dropout", "l2",
+                "sequence_length", "vocab_size")
+
+
+def _check_augment(args, data):
+    "Refuse `--augment` where it cannot work, before any TensorFlow work."
+    if not args.augment:
+        return
+    if data.kind != "image":
+        raise UsageError(
+            f"--augment: augmentation exists for images (turns, zooms, shifts); {args.dataset} holds "
+            f"{data.kind} data: leave out --augment"
+        )
+    if args.workers > 1:
+        raise UsageError("--augment works with one process; leave out --workers")
 
 
 def _data_note(data, model_cfg) -> str:
@@ -424,6 +476,7 @@ def cmd_train(args) -> int:
     try:
         data = _load(args)
         model_cfg, train_cfg = _configs(args, data)
+        _check_augment(args, data)
         splits = (
             data.split_with_test(
                 _load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed
@@ -439,7 +492,8 @@ def cmd_train(args) -> int:
             f"Training on {args.dataset} ({len(data)} samples): depth={model_cfg.depth} "
             f"width={model_cfg.width} heads={model_cfg.heads} "
             f"rnn={model_cfg.rnn} lr={train_cfg.learning_rate} "
-            f"epochs<={train_cfg.epochs}\n{_data_note(data, model_cfg)}\n"
+            f"epochs<={train_cfg.epochs}{' with augmentation' if args.augment else ''}\n"
+            f"{_data_note(data, model_cfg)}\n"
             + (
                 f"Resuming the interrupted run in {target.staging}"
                 if resuming
@@ -458,8 +512,14 @@ def cmd_train(args) -> int:
             return _train_workers(args, target, model_cfg, train_cfg)
         from deepseek_nb.training import train
 
+        model = model_cfg
+        if args.augment:
+            splits = splits or data.splits(
+                train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed
+            )
+            model = _augmented_model(model_cfg, train_cfg, splits)
         run = train(
-            model_cfg,
+            model,
             data,
             train_cfg,
             out=target,
@@ -480,6 +540,18 @@ def cmd_train(args) -> int:
         return 130
     _report(run.metrics, target.folder)
     return 0
+
+
+def _augmented_model(model_cfg: ModelConfig, train_cfg: TrainConfig, splits):
+    """The model the Playground trains with its augmentation box ticked: `build_model` adapted to the
+    training split, the augmentation layer in front."""
+    from deepseek_nb.architecture import build_model, check_memory
+    from deepseek_nb.widgets import augmenter, with_augmentation  # they live with the Playground
+
+    check_memory(model_cfg, train_cfg.batch_size, train_cfg.optimizer)
+    split = splits.train
+    model = build_model(model_cfg, adapt_data=split.x, seed=train_cfg.seed, adapt_labels=split.y)
+    return with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed))
 
 
 def _report(m: dict, folder: Path):
@@ -509,6 +581,139 @@ def _train_workers(args, target: Target, model_cfg, train_cfg) -> int:
     target.commit()
     _report(m, target.folder)
     return 0
+
+# %% ../nbs/06_cli.ipynb #5f5e793b
+_CONTROL_MODEL = ("depth", "width", "heads", "key_dim", "rnn", "rnn_units", "dropout", "l2")
+_CONTROL_TRAIN = ("optimizer", "learning_rate", "schedule", "batch_size", "epochs")
+_LOAD_FLAGS = dict(text_column="--text-column", label_column="--label-column", image_size="--image-size")
+
+
+def _flagged(model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[dict, dict]:
+    """The changes a command line states: every Playground control, the seed, and for texts the sequence
+    length and vocabulary (derived from the data otherwise); `(train_changes, model_changes)`."""
+    model = {f: getattr(model_cfg, f) for f in _CONTROL_MODEL}
+    if model_cfg.input_kind == "text":
+        model.update(sequence_length=model_cfg.sequence_length, vocab_size=model_cfg.vocab_size)
+    train = {f: getattr(train_cfg, f) for f in _CONTROL_TRAIN}
+    return dict(train, seed=train_cfg.seed), model
+
+
+def _differences(data, model_cfg, train_cfg, train_changes: dict, model_changes: dict) -> list:
+    "`(kind, field, wanted, made)` for each field where `default_configs` with these changes differs."
+    from deepseek_nb.data import default_configs
+
+    made = default_configs(data, train_changes, **model_changes)
+    return [
+        (kind, name, value, getattr(got, name))
+        for kind, wanted, got in (("model", model_cfg, made[0]), ("train", train_cfg, made[1]))
+        for name, value in wanted.to_dict().items()
+        if value != getattr(got, name)
+    ]
+
+# %% ../nbs/06_cli.ipynb #17382f6e
+def _export_checks(dataset, model_cfg, train_cfg, augment: bool, data, load_options: dict):
+    "Check the arguments of `command_line` and `python_code`; the data set (loaded unless given)."
+    from deepseek_nb.data import load_dataset
+
+    if not isinstance(model_cfg, ModelConfig) or not isinstance(train_cfg, TrainConfig):
+        raise TypeError(
+            "`model_cfg` and `train_cfg` must be a ModelConfig and a TrainConfig. "
+            f"Received: {type(model_cfg).__name__}, {type(train_cfg).__name__}"
+        )
+    unknown = sorted(set(load_options) - set(_LOAD_FLAGS))
+    if unknown:
+        raise ValueError(
+            f"`{unknown[0]}` has no `deepseek-nb train` flag; the load options that have one: "
+            f"{', '.join(_LOAD_FLAGS)}. Received: {unknown[0]}={load_options[unknown[0]]!r}"
+        )
+    if augment and model_cfg.input_kind != "image":
+        raise ValueError(
+            f"`augment` exists for images; these configurations are for {model_cfg.input_kind} data. "
+            "Received: augment=True"
+        )
+    return data if data is not None else load_dataset(str(dataset), **load_options)
+
+
+def _word(value) -> str:
+    "A configuration value as a command-line word (floats exactly: `repr` round-trips)."
+    return repr(value) if isinstance(value, float) else str(value)
+
+# %% ../nbs/06_cli.ipynb #01e5c68a
+def command_line(
+    dataset: str,  # a bundled name or the path of the user's data, as `--dataset` takes it
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    augment: bool = False,  # the Playground's augmentation (images only)
+    *,
+    data=None,  # the `Dataset` already loaded from `dataset`: saves loading it again for the check
+    **load_options,  # `text_column`, `label_column`, `image_size`: what the data was loaded with
+) -> str:
+    "The `deepseek-nb train` command that trains exactly `model_cfg` and `train_cfg` on `dataset`."
+    data = _export_checks(dataset, model_cfg, train_cfg, augment, data, load_options)
+    train_changes, model_changes = _flagged(model_cfg, train_cfg)
+    lost = _differences(data, model_cfg, train_cfg, train_changes, model_changes)
+    if lost:
+        kind, name, wanted, made = lost[0]
+        raise ValueError(
+            f"`{name}`={wanted!r} has no `deepseek-nb train` flag, and the command would train with "
+            f"{name}={made!r}; train it from Python instead (see python_code). "
+            f"Fields that differ: {', '.join(f[1] for f in lost)}"
+        )
+    words = ["deepseek-nb", "train", "--dataset", str(dataset)]
+    for name, value in load_options.items():
+        if value is not None:
+            words += [_LOAD_FLAGS[name], *map(str, value if name == "image_size" else [value])]
+    for name, value in {**model_changes, **train_changes}.items():
+        if name != "seed" or value != 0:
+            words += ["--" + name.replace("_", "-"), _word(value)]
+    return " ".join(shlex.quote(w) for w in words + (["--augment"] if augment else []))
+
+# %% ../nbs/06_cli.ipynb #d819ddce
+def python_code(
+    dataset: str,  # a bundled name or the path of the user's data
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    augment: bool = False,  # the Playground's augmentation (images only)
+    *,
+    data=None,  # the `Dataset` already loaded from `dataset`: saves loading it again for the check
+    **load_options,  # what the data was loaded with (`text_column`, `label_column`, `image_size`)
+) -> str:
+    "A Python cell that trains exactly `model_cfg` and `train_cfg` on `dataset`, into `runs/NAME`."
+    data = _export_checks(dataset, model_cfg, train_cfg, augment, data, load_options)
+    train_changes, model_changes = _flagged(model_cfg, train_cfg)
+    for kind, name, wanted, made in _differences(data, model_cfg, train_cfg, train_changes, model_changes):
+        (model_changes if kind == "model" else train_changes)[name] = wanted  # Python can say any field
+    lost = _differences(data, model_cfg, train_cfg, train_changes, model_changes)
+    if lost:
+        raise ValueError(f"`default_configs` cannot make `{lost[0][1]}`={lost[0][2]!r} for {dataset}")
+    options = "".join(f", {k}={v!r}" for k, v in load_options.items() if v is not None)
+    lines = [
+        "from deepseek_nb.data import default_configs, load_dataset",
+        "from deepseek_nb.training import train",
+    ]
+    if augment:
+        lines += [
+            "from deepseek_nb.architecture import build_model",
+            "from deepseek_nb.widgets import augmenter, with_augmentation  # the Playground's augmentation",
+        ]
+    lines += ["", f"data = load_dataset({str(dataset)!r}{options})"]
+    lines += ["model_cfg, train_cfg = default_configs(", "    data,", "    dict("]
+    lines += [f"        {k}={v!r}," for k, v in train_changes.items()] + ["    ),"]
+    lines += [f"    {k}={v!r}," for k, v in model_changes.items()] + [")"]
+    return "\n".join(lines + _training_lines(augment, f"runs/{run_name(dataset)}")) + "\n"
+
+
+def _training_lines(augment: bool, out: str) -> list:
+    "The code's last lines: `train` on the configurations, or on the model with augmentation in front."
+    if not augment:
+        return [f"run = train(model_cfg, data, train_cfg, out={out!r})"]
+    return [
+        "splits = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed)",
+        "model = build_model(model_cfg, adapt_data=splits.train.x, seed=train_cfg.seed, "
+        "adapt_labels=splits.train.y)",
+        "model = with_augmentation(model, model_cfg, augmenter(model_cfg, seed=train_cfg.seed))",
+        f"run = train(model, data, train_cfg, out={out!r}, splits=splits)",
+    ]
 
 # %% ../nbs/06_cli.ipynb #28cabafa
 def cmd_audit(args) -> int:
