@@ -32,7 +32,7 @@ def _valid(model_cfg: ModelConfig, **change) -> bool:
 
 
 def search_space(model_cfg: ModelConfig, train_cfg: TrainConfig):
-    "KerasTuner `HyperParameters` around the preset: each field's valid values, the preset's value as default."
+    "KerasTuner `HyperParameters` around the preset: each field's valid values, defaulting to the preset's."
     import keras_tuner
 
     hp = keras_tuner.HyperParameters()
@@ -58,12 +58,15 @@ def trial_configs(
     return model_cfg.replace(**model_fields), train_cfg.replace(learning_rate=float(values["learning_rate"]))
 
 # %% ../nbs/07_sweep.ipynb #cbfe12cb
-def _oracle(hp, trials: int, seed: int, objective: str):
-    "KerasTuner's random search, with the preset (every default) as its first trial."
+def _oracle(hp, trials: int, seed: int, objective: str, stop=None):
+    """KerasTuner's random search, with the preset (every default) as its first trial; no new trial once
+    `stop` (a `threading.Event`) is set."""
     import keras_tuner
 
     class PresetFirst(keras_tuner.oracles.RandomSearchOracle):
         def populate_space(self, trial_id):
+            if stop is not None and stop.is_set():  # not recorded: a resumed sweep draws this trial again
+                return dict(status=keras_tuner.engine.trial.TrialStatus.STOPPED)
             if not self.trials:
                 return dict(
                     status=keras_tuner.engine.trial.TrialStatus.RUNNING, values=self.hyperparameters.values
@@ -75,21 +78,27 @@ def _oracle(hp, trials: int, seed: int, objective: str):
     )
 
 
+def _finished_run(folder: Path, model_cfg: ModelConfig, train_cfg: TrainConfig):
+    """The trial's run if it had finished with these settings when a kill cut the sweep off before the oracle
+    recorded it (the oracle then retries the trial); None otherwise."""
+    from deepseek_nb.training import Run
+
+    if not (folder / "metrics.json").is_file():
+        return None
+    run = Run.load(folder)
+    return run if (run.model_config, run.train_config) == (model_cfg, train_cfg) else None
+
+
 def _tuner_class():
     import keras_tuner
 
     class RunTuner(keras_tuner.Tuner):
         "A KerasTuner tuner whose trials are `train(..., out=folder)` runs."
 
-        def __init__(self, data, model_cfg, train_cfg, folder: Path, on_trial=None, **kwargs):
+        def __init__(self, data, model_cfg, train_cfg, folder: Path, on_trial=None, callbacks=None, **kwargs):
             super().__init__(**kwargs)
-            self.data, self.model_cfg, self.train_cfg, self.folder, self.on_trial = (
-                data,
-                model_cfg,
-                train_cfg,
-                folder,
-                on_trial,
-            )
+            self.data, self.model_cfg, self.train_cfg, self.folder = data, model_cfg, train_cfg, folder
+            self.on_trial, self.callbacks = on_trial, callbacks
 
         def run_trial(self, trial, *args, **kwargs):
             from deepseek_nb.training import train
@@ -97,7 +106,11 @@ def _tuner_class():
             model_cfg, train_cfg = trial_configs(trial.hyperparameters.values, self.model_cfg, self.train_cfg)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                run = train(model_cfg, self.data, train_cfg, out=self.folder / f"trial-{trial.trial_id}")
+                extra = self.callbacks(trial.trial_id) if self.callbacks is not None else ()
+                folder = self.folder / f"trial-{trial.trial_id}"
+                run = _finished_run(folder, model_cfg, train_cfg) or train(
+                    model_cfg, self.data, train_cfg, out=folder, callbacks=extra
+                )
             if self.on_trial is not None:
                 self.on_trial(trial.trial_id, run)
             best = run.best_epoch or 0
@@ -113,6 +126,7 @@ class Sweep:
 
     def __init__(self, folder: Path, results, curves: dict, objective: str):
         self.folder, self.results, self.curves, self.objective = folder, results, curves, objective
+        self.stopped = False  # True when `stop` ended the sweep before all its trials
 
     @classmethod
     def load(cls, folder) -> "Sweep":
@@ -182,6 +196,9 @@ def sweep(
     seed: int = 0,
     epochs: int | None = None,
     on_trial=None,
+    callbacks=None,
+    stop=None,
+    configs=None,
 ) -> Sweep:
     """Search around the preset of `dataset` with `trials` KerasTuner random-search trials.
 
@@ -193,17 +210,25 @@ def sweep(
         seed: the oracle's seed (which settings are drawn).
         epochs: cap every trial's epochs (default: the preset's, with its early stopping).
         on_trial: called as `on_trial(trial_id, run)` after each trial (to show progress).
+        callbacks: called as `callbacks(trial_id)` as each trial starts; the Keras callbacks it returns are
+            passed to that trial's `train` (a `TrainingMonitor` for live curves, say).
+        stop: a `threading.Event`; once set, no new trial starts and the finished trials are returned
+            (`Sweep.stopped` is True); the folder stays staged, and the same call resumes it.
+        configs: a `(ModelConfig, TrainConfig)` pair to search around instead of the data set's
+            choice (the Playground's current settings); `epochs` still caps it.
     """
-    from deepseek_nb.data import Dataset, default_configs, load_dataset
+    from deepseek_nb.data import Dataset, load_dataset
 
     if not isinstance(trials, int) or trials < 1:
         raise BadInput(f"`trials` must be a whole number >= 1. Received: trials={trials!r}")
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    model_cfg, train_cfg = default_configs(data, None if epochs is None else dict(epochs=epochs))
+    model_cfg, train_cfg = _start(data, epochs, configs)
     hp = search_space(model_cfg, train_cfg)
     objective = "val_loss"
     folder = Path(out) if out is not None else Path("runs") / f"sweep-{data.name}"
     sweep_note = dict(dataset=data.name, trials=trials, seed=seed, epochs=epochs, space=hp.get_config())
+    if configs is not None:  # another start is another sweep
+        sweep_note["start"] = dict(model=model_cfg.to_dict(), train=train_cfg.to_dict())
     sweep_note = json.loads(json.dumps(sweep_note, default=str))  # as the marker file will hold it
     if not overwrite and marker(folder).get("sweep") == sweep_note:
         return Sweep.load(folder)  # this very sweep, finished: nothing to train
@@ -213,13 +238,14 @@ def sweep(
         if not target.same_maker() and any(p.name != ".deepseek-nb" for p in staging.iterdir()):
             set_aside(staging, "other-sweep")
             mark(staging, **target.note)
-        oracle = _oracle(hp, trials, seed, objective)
+        oracle = _oracle(hp, trials, seed, objective, stop)
         tuner = _tuner_class()(
             data,
             model_cfg,
             train_cfg,
             staging,
             on_trial,
+            callbacks,
             oracle=oracle,
             directory=str(staging),
             project_name="tuner",
@@ -227,6 +253,9 @@ def sweep(
         )
         tuner.search(verbose=0)
         result = _collect(tuner, staging, objective)
+        if len(result.results) < trials and stop is not None and stop.is_set():
+            result.stopped = True  # stopped early: kept staged, for the same call to resume
+            return result
         write_atomic(staging / "results.csv", result.results.to_csv(index=False))
         write_atomic(staging / "results.json", json.dumps(result.to_json(), indent=2))
         write_atomic(staging / "sweep.png", lambda p: result.plot().savefig(p, dpi=90, format="png"))
@@ -234,6 +263,30 @@ def sweep(
     finally:
         target.close()
     return result
+
+
+def _start(data, epochs: int | None, configs) -> tuple:
+    "The configurations a sweep searches around: `configs` or the data set's choice, `epochs` capped."
+    from deepseek_nb.data import default_configs
+
+    changes = None if epochs is None else dict(epochs=epochs)
+    if configs is None:
+        return default_configs(data, changes)
+    try:
+        model_cfg, train_cfg = configs
+    except (TypeError, ValueError):
+        raise BadInput(
+            f"`configs` must be a (ModelConfig, TrainConfig) pair. Received: configs={configs!r}"
+        ) from None
+    if not (isinstance(model_cfg, ModelConfig) and isinstance(train_cfg, TrainConfig)):
+        raise BadInput(
+            "`configs` must be a (ModelConfig, TrainConfig) pair. "
+            f"Received: ({type(model_cfg).__name__}, {type(train_cfg).__name__})"
+        )
+    if changes:
+        changes["min_epochs"] = min(train_cfg.min_epochs, epochs - 1)
+        train_cfg = train_cfg.replace(**changes)
+    return model_cfg, train_cfg
 
 
 def _collect(tuner, folder: Path, objective: str) -> Sweep:
