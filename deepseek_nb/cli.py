@@ -475,8 +475,8 @@ def cmd_train(args) -> int:
     target = _train_target(args)  # before TensorFlow: a second copy is refused at once
     try:
         data = _load(args)
+        _check_augment(args, data)  # before _configs, which derives a text set's vocabulary
         model_cfg, train_cfg = _configs(args, data)
-        _check_augment(args, data)
         splits = (
             data.split_with_test(
                 _load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed
