@@ -18,8 +18,8 @@ ALLOWED = (
 
 
 def english_left(text: str) -> list[str]:
-    "ASCII words of 3+ letters in `text` that are not allowed names (command-line flags aside)."
-    text = re.sub(r"--[a-z][a-z-]*", " ", text)
+    "ASCII words of 3+ letters in `text` that are not allowed names (flags and file names aside)."
+    text = re.sub(r"--[a-z][a-z-]*|[\w.-]+\.(?:csv|npz|zip|txt)\b", " ", text)
     return [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
             if sum(c.isalpha() for c in w) >= 3 and w not in ALLOWED]
 
@@ -45,10 +45,12 @@ def test_every_template_keeps_its_placeholders_and_has_chinese():
 def test_translate_text_finds_the_template_of_filled_in_text():
     assert translate_text("done", "zh") == "完成"
     assert translate_text("loaded reviews.csv", "zh") == "已加载 reviews.csv"
+    assert english_left("已加载 reviews.csv") == [] and english_left("loaded reviews.csv") == ["loaded"]
     assert translate_text("289 windows of 20 steps, regression", "zh") == "289 个窗口，每个 20 步，回归"
     assert translate_text("x.zip is not a readable zip file", "zh") == "x.zip 不是可读取的 zip 文件"
     status = '<span class="dsnb-stopped">stopped</span>: 3 epochs in 2.5 s, test RMSE 0.123'
-    assert translate_html(status, "zh") == '<span class="dsnb-stopped">已停止</span>：3 个轮次，用时 2.5 秒，测试 RMSE 0.123'
+    zh = '<span class="dsnb-stopped">已停止</span>：3 个轮次，用时 2.5 秒，测试 RMSE 0.123'
+    assert translate_html(status, "zh") == zh
     assert translate_html("<i>loaded a&amp;b.csv</i>", "zh") == "<i>已加载 a&amp;b.csv</i>"
 
 
@@ -65,7 +67,8 @@ def test_translate_changes_labels_not_values_and_wakes_no_observer():
                   W.Text(placeholder="path: .csv, .npz, folder of class folders"), tabs,
                   W.IntSlider(description="key dim"), W.Label("largest losses")])
     assert translate(box, "zh") is box
-    assert (data.value, data.label, data.options) == ("your data", "你的数据", (("digits", "digits"), ("你的数据", "your data")))
+    assert (data.value, data.label) == ("your data", "你的数据")
+    assert data.options == (("digits", "digits"), ("你的数据", "your data"))
     assert (rnn.value, rnn.label) == ("none", "none")  # a configuration value: kept
     assert woken == []
     assert css.value == "<style>.dsnb-note {color: #444}</style>"
@@ -90,8 +93,10 @@ def test_follow_translates_later_values():
 
 def test_missing_lists_what_is_left_in_english():
     box = W.VBox([W.HTML("<h4>Model</h4><p>an unlisted remark</p>"), W.Button(description="Load"),
-                  W.IntSlider(description="depth"), W.Dropdown(options=["adam", "sgd"], description="optimizer")])
-    assert visible_strings(box) == ["Model", "an unlisted remark", "Load", "depth", "optimizer", "adam", "sgd"]
+                  W.IntSlider(description="depth"),
+                  W.Dropdown(options=["adam", "sgd"], description="optimizer")])
+    shown = ["Model", "an unlisted remark", "Load", "depth", "optimizer", "adam", "sgd"]
+    assert visible_strings(box) == shown
     assert missing(box, "zh") == ["an unlisted remark"]
     assert missing(translate(box, "zh"), "zh") == ["an unlisted remark"]
     assert missing(box, "en") == []
