@@ -226,3 +226,18 @@ def test_python_code_keeps_fields_without_a_flag(datasets, monkeypatch):
     assert "bidirectional=True" in code and "patience=2" in code
     call = _run_code(code, monkeypatch)
     assert (call["model"], call["cfg"]) == (model_cfg, train_cfg)
+
+
+def test_command_line_round_trips_an_image_folder_with_its_image_size(root, tmp_path):
+    "A user's folder of images, resized: --image-size goes on the command line, and augmentation with it."
+    folder = root / "data" / "examples" / "letters" / "train"
+    data = load_dataset(str(folder), image_size=(12, 12))
+    model_cfg, train_cfg = default_configs(data, dict(epochs=3, seed=5), width=16, rnn="gru")
+    words = shlex.split(command_line(str(folder), model_cfg, train_cfg, True, data=data, image_size=(12, 12)))
+    assert words[words.index("--image-size") + 1:words.index("--image-size") + 3] == ["12", "12"]
+    args = make_parser().parse_args(words[1:])
+    assert _configs(args, _load(args)) == (model_cfg, train_cfg) and args.augment
+    assert model_cfg.input_shape[:2] == (12, 12)
+    code = python_code(str(folder), model_cfg, train_cfg, data=data, image_size=(12, 12))
+    assert f"data = load_dataset({str(folder)!r}, image_size=(12, 12))" in code
+    assert "out='runs/letters-train'" in code  # run_name: a folder called train is named with its parent
