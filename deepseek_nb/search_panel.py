@@ -174,6 +174,7 @@ SearchPanel.search, SearchPanel.stop, SearchPanel.wait = _search, _stop_search, 
 # %% ../nbs/05c_search.ipynb #dcadcb38
 def _work(self, trials: int, epochs: int):
     "The background thread: run the sweep with the panel's hooks, then show the results or the error."
+    data = None
     try:
         data = self._data()
         configs = self._configs() if self._configs is not None else None
@@ -193,7 +194,13 @@ def _work(self, trials: int, epochs: int):
         self._finish(self.result)
     except Exception as error:  # shown, not lost in the thread
         self.error = error
-        self._say(f"{type(error).__name__}: {error}", "dsnb-error")
+        text = f"{type(error).__name__}: {error}"
+        if isinstance(error, BadInput) and "already exists" in str(error):  # say it in the panel's words
+            text = (
+                f"{self.folder(data)} holds a different search (other trials, epochs, seed or starting "
+                "settings): tick 'replace an earlier search' to replace it, or give the panel another `out`"
+            )
+        self._say(text, "dsnb-error")
     finally:
         self._set_busy(False)
 
@@ -265,7 +272,8 @@ def _finish(self, result):
 
 
 def _say(self, text: str, css: str = ""):
-    self.status.value = f"<span class='{css}'>{html.escape(text)}</span>" if css else html.escape(text)
+    text = html.escape(text, quote=False)  # element text: quotes may stay as they are
+    self.status.value = f"<span class='{css}'>{text}</span>" if css else text
 
 
 def _set_busy(self, busy: bool):

@@ -36,6 +36,7 @@ def _panel_rows_finite(panel, n):
 @pytest.mark.slow
 def test_panel_search_stop_and_resume(tmp_path):
     "Search by pressing the button: 2 trials listed, figure drawn; Stop mid-search keeps finished trials."
+    import pandas as pd
     from deepseek_nb.config import preset
     from deepseek_nb.search_panel import SearchPanel
 
@@ -53,6 +54,10 @@ def test_panel_search_stop_and_resume(tmp_path):
     assert panel.figure.value[:4] == b"\x89PNG"
     assert "done: 2 trials" in panel.status.value and not panel.result.stopped
     assert (tmp_path / "two" / "results.csv").is_file()
+    panel.trials.value = 3  # a different search into the finished one's folder: refused, with what to do
+    panel.search_button.click()
+    assert panel.wait(300) and "tick 'replace an earlier search'" in panel.status.value, panel.status.value
+    assert len(pd.read_csv(tmp_path / "two" / "results.csv")) == 2  # the finished search is untouched
 
     # Stop while the second of three trials runs: the first one is kept, no third trial starts
     panel = SearchPanel("digits", trials=3, epochs=1, out=tmp_path / "three", redraw_interval=0.2)
@@ -78,6 +83,26 @@ def test_panel_search_stop_and_resume(tmp_path):
     assert (tmp_path / "three" / "trial-0" / "history.csv").read_text() == first
     assert "done: 3 trials" in panel.status.value and not panel.result.stopped
     assert [r["trial"] for r in panel.rows][:kept] == [str(i) for i in range(kept)]
+
+
+@pytest.mark.slow
+def test_sweep_from_given_configs(tmp_path):
+    "`configs=` starts the search from given settings (the Playground's): the first trial is them, capped."
+    from deepseek_nb.config import preset
+    from deepseek_nb.runs import marker
+    from deepseek_nb.sweep import sweep
+    from deepseek_nb.training import Run
+
+    m, t = preset("digits")
+    start = (m.replace(depth=1, width=16), t.replace(learning_rate=0.004))
+    found = sweep("digits", trials=1, out=tmp_path / "s", epochs=1, configs=start)
+    row = found.results.iloc[0]
+    assert (row.depth, row.width, row.learning_rate) == (1, 16, 0.004) and row.epochs == 1
+    run = Run.load(tmp_path / "s" / "trial-0")
+    assert run.model_config == start[0] and run.train_config.epochs == 1
+    assert marker(tmp_path / "s")["sweep"]["start"]["model"]["depth"] == 1  # part of the sweep's note
+    again = sweep("digits", trials=1, out=tmp_path / "s", epochs=1, configs=start)  # finished: read back
+    assert again.results.equals(found.results)
 
 
 def _exe() -> str:
