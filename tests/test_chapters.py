@@ -1,5 +1,5 @@
-"""Every module notebook closes like a chapter (issue 17): a "## Summary" of what it taught, then "## Exercises"
-with at least two numbered exercises, and no other section after them."""
+"""Every module notebook closes like a chapter (issue 17): a "## Summary" of what it taught, then
+"## Exercises" with at least two numbered exercises, and no other section after them."""
 import json, re
 from pathlib import Path
 import pytest
@@ -38,6 +38,8 @@ def chapter_problems(cells) -> list[str]:
     bullets = re.findall(r"^- \S", summary, re.M)
     if len(bullets) < 2:
         problems.append(f"the summary has {len(bullets)} bullet point(s); give at least 2")
+    if not re.search(r"`[^`]+`", summary):
+        problems.append("the summary names none of the chapter's functions or classes in `backticks`")
     numbered = re.findall(r"^\d+\. \S", exercises, re.M)
     if len(numbered) < 2:
         problems.append(f"the exercises have {len(numbered)} numbered item(s); give at least 2")
@@ -49,14 +51,21 @@ def _md(text: str) -> dict:
 
 
 def test_the_check_can_fail():
-    good = [_md("# T"), _md("## A\ntext"), _md("## Summary\n\n- one\n- two\n\n## Exercises\n\n1. do\n2. try")]
+    closing = "## Summary\n\n- `one`\n- two\n\n## Exercises\n\n1. do\n2. try"
+    good = [_md("# T"), _md("## A\ntext"), _md(closing)]
     assert chapter_problems(good) == []
     assert chapter_problems(good[:2]) == ['no "## Summary" heading']
     assert chapter_problems([_md("## Summary\n- a\n- b")]) == ['no "## Exercises" heading']
-    one_exercise = [_md("## Summary\n- a\n- b\n## Exercises\n1. only one")]
+    nameless = [_md("## Summary\n- a\n- b\n## Exercises\n1. do\n2. try")]
+    assert chapter_problems(nameless) == [
+        "the summary names none of the chapter's functions or classes in `backticks`"
+    ]
+    one_exercise = [_md("## Summary\n- `a`\n- b\n## Exercises\n1. only one")]
     assert chapter_problems(one_exercise) == ["the exercises have 1 numbered item(s); give at least 2"]
     late = good + [_md("## Afterword")]
-    assert chapter_problems(late) == ["the last sections are ['Exercises', 'Afterword'], not [\"Summary\", \"Exercises\"]"]
+    assert chapter_problems(late) == [
+        "the last sections are ['Exercises', 'Afterword'], not [\"Summary\", \"Exercises\"]"
+    ]
 
 
 def test_module_notebooks_are_found():
