@@ -267,7 +267,8 @@ def _finish(self, result):
             "dsnb-stopped",
         )
     else:
-        done = f"done: {len(self.rows)} trials in {result.folder}; best trial {front} ({scores})"
+        trials = f"{len(self.rows)} trial" + ("" if len(self.rows) == 1 else "s")
+        done = f"done: {trials} in {result.folder}; best trial {front} ({scores})"
         self._say(done, "dsnb-done")
 
 

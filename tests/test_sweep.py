@@ -103,6 +103,15 @@ def test_sweep_from_given_configs(tmp_path):
     assert marker(tmp_path / "s")["sweep"]["start"]["model"]["depth"] == 1  # part of the sweep's note
     again = sweep("digits", trials=1, out=tmp_path / "s", epochs=1, configs=start)  # finished: read back
     assert again.results.equals(found.results)
+    # a kill between a trial's last file and the oracle's record: the retried trial's run is read back
+    from deepseek_nb.data import load_dataset
+    from deepseek_nb.sweep import _finished_run, _start
+
+    model_cfg, train_cfg = _start(load_dataset("digits"), 1, start)  # what the sweep gave trial 0
+    kept = _finished_run(tmp_path / "s" / "trial-0", model_cfg, train_cfg)
+    assert kept is not None and kept.history == run.history
+    assert _finished_run(tmp_path / "s" / "trial-0", model_cfg.replace(depth=2), train_cfg) is None
+    assert _finished_run(tmp_path / "s" / "trial-9", model_cfg, train_cfg) is None
 
 
 def _exe() -> str:
