@@ -391,8 +391,14 @@ def _plot_image_attention(model: keras.Model, x):
     ax.set_xlim(-0.5, cols + 0.5)
     return fig
 
-# %% ../nbs/03d_inside.ipynb #858fdbcc
-def inside_explorer(run_or_model, data, index: int = 0, dpi: int = 72):
+# %% ../nbs/03d_inside.ipynb #1521a921
+def inside_explorer(
+    run_or_model,  # a `Run`, a run folder, or a Keras model built by `build_model`
+    data,  # a `Dataset`, a `Split` or an array of samples of the model's data kind
+    index: int = 0,  # the sample shown first
+    class_names=None,  # names of the classes; default: the data set's, else the run's
+    dpi: int = 72,  # resolution of the PNG images
+):
     """A sample slider and the views of the model's insides for the data kind: Grad-CAM, feature maps and
     filters (images), token contributions and attention (text), attention over time (series). Offline: PNG
     images and inline HTML. The box's `controls`, `images` and `html` let code and tests drive it."""
@@ -400,7 +406,8 @@ def inside_explorer(run_or_model, data, index: int = 0, dpi: int = 72):
 
     model = _as_model(run_or_model)
     kind = _kind(model)
-    x, y, class_names = _samples(data, kind)
+    x, y, names = _samples(data, kind)
+    class_names = class_names or names or getattr(run_or_model, "class_names", None)
     if not 0 <= index < len(x):
         raise ValueError(f"`index` must be in [0, {len(x) - 1}]. Received: index={index}")
     views = _views(model, kind)

@@ -137,6 +137,9 @@ def test_explorer_image_from_run_folder_and_run(digits_run, digits):
     assert box.images["feature_maps"].value != before["feature_maps"]
     assert box.images["filters"].value == before["filters"]  # the filters do not depend on the sample
     assert sorted(inside_explorer(digits_run, digits.x[:3]).images) == sorted(before)
+    plain = inside_explorer(digits_run.model, digits.x[:3])  # no class names anywhere: the class index
+    named = inside_explorer(digits_run, digits.x[:3], class_names=[f"digit {i}" for i in range(10)])
+    assert plain.images["grad_cam"].value != named.images["grad_cam"].value  # the title names the class
     assert isinstance(Run.load(digits_run.folder).model, keras.Model)
 
 
