@@ -166,7 +166,7 @@ class ErrorAnalysis:
     "Click through a model's mistakes: a confusion matrix of buttons, largest losses, suspected label errors."
 
     def __init__(self,
-                 evaluation: Evaluation,  # what `evaluate` returned
+                 evaluation: Evaluation | None = None,  # what `evaluate` returned; None: wait for `update`
                  data: Dataset | None = None,  # the data set it was made from: sources and training split
                  train_split: Split | None = None,  # the training split; default: `data.splits()`
                  suspects=None,  # label errors found before: `label_issues`'s (rows, guesses), an AuditReport
@@ -188,7 +188,10 @@ class ErrorAnalysis:
         self.suspects_button.on_click(lambda _: self._on_suspects())
         self.widget = W.VBox([self.status, self.tabs])
         self.widget.add_class("dsnb-error-analysis")
-        self.update(evaluation, data, train_split, suspects)
+        self.evaluation, self.data, self.train_split, self.suspects, self.sources = None, None, None, None, []
+        self.suspects_button.disabled = True
+        self.status.value = "Nothing evaluated yet: `update(evaluation, data, train_split)` shows a run here."
+        if evaluation is not None: self.update(evaluation, data, train_split, suspects)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -270,6 +273,7 @@ def _class_index(names: list, value, side: str) -> int | None:
 def show(self: ErrorAnalysis, true=None, predicted=None) -> ErrorAnalysis:
     "Show the samples of class `true` predicted as `predicted` (names or indices; None: any class)."
     e = self.evaluation
+    if e is None: raise ValueError("Nothing to show yet: give the widget an evaluation with `update` first")
     if e.class_names is None:
         raise ValueError("A regression has no confusion matrix; its worst predictions are in the widget")
     true = _class_index(e.class_names, true, "true")

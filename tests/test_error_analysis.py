@@ -271,3 +271,17 @@ def test_an_untrained_keras_model_through_evaluate(digits):
     assert len(analysis.cell_view.frame) == result.confusion[t, p]
     expected = result.examples(true=int(t), predicted=int(p))["index"]
     assert list(analysis.cell_view.frame["index"]) == list(expected)
+
+
+def test_an_empty_widget_waits_for_its_first_update(digits):
+    "What the Playground holds before its first run: no tabs, a hint, then a run after `update`."
+    data, splits, result = digits
+    waiting = ErrorAnalysis()
+    assert waiting.tabs.children == () and waiting.suspects_button.disabled
+    assert "Nothing evaluated yet" in waiting.status.value
+    with pytest.raises(ValueError, match="Nothing to show yet"):
+        waiting.show(1, 1)
+    waiting.update(result, data, splits.train)
+    assert not waiting.suspects_button.disabled and len(waiting.tabs.children) == 3
+    _button(waiting, 2, 2).click()
+    assert len(waiting.cell_view.frame) == min(result.confusion[2, 2], waiting.max_examples)
