@@ -90,6 +90,7 @@ def feature_maps(model: keras.Model, x) -> dict:
         model, "maps", lambda: keras.Model(extractor.input, [extractor.get_layer(n).output for n in names])
     )
     outputs = probe(_model_input(model, _one_sample(model, x)))
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # one block: Keras returns it bare
     return {n: keras.ops.convert_to_numpy(o)[0] for n, o in zip(names, outputs)}
 
 # %% ../nbs/03d_inside.ipynb #50cfa261

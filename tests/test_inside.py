@@ -70,6 +70,17 @@ def test_feature_maps_one_per_conv_block(digits_run, digits):
     assert len(plot_feature_maps(digits_run.model, digits.x[0], channels=4).axes) == 2 * 5
 
 
+@pytest.mark.parametrize("kind", ["image", "series"])
+def test_feature_maps_of_a_single_block(digits, sunspots, kind):
+    "One conv block: Keras hands back a single output bare, not in a list; still one map of the whole sample."
+    if kind == "image":
+        model, x, shape = build_model(preset("digits")[0].replace(depth=1), seed=0), digits.x[0], (8, 8, 32)
+    else:
+        model, x, shape = series_model(sunspots), sunspots.x[0], (20, 32)
+    maps = feature_maps(model, x)
+    assert list(maps) == ["act_1"] and maps["act_1"].shape == shape
+
+
 def test_first_filters_are_the_first_kernel(digits_run):
     kernel = digits_run.model.get_layer("feature_extractor").get_layer("conv_1").kernel
     filters = first_filters(digits_run.model)
