@@ -366,7 +366,7 @@ def find_suspects(self: ErrorAnalysis, folds: int = 5, seed: int = 0) -> ErrorAn
     self._show_suspects([int(rows[i]) for i in found], guesses, time.perf_counter() - start, len(rows))
     return self
 
-# %% ../nbs/05b_error_analysis.ipynb #a6428554
+# %% ../nbs/05b_error_analysis.ipynb #5698f42a
 @patch
 def _show_suspects(self: ErrorAnalysis, rows: list, guesses: list, seconds: float | None = None,
                    n_train: int | None = None):
@@ -386,7 +386,8 @@ def _show_suspects(self: ErrorAnalysis, rows: list, guesses: list, seconds: floa
     gallery = _gallery(d.kind, d.x[picked], titles)
     texts = d.x[picked] if d.kind == "text" else None
     more = f", the {len(shown)} most suspicious shown" if len(self.suspects) > len(shown) else ""
-    caption = f"<b>{len(rows)} suspected label errors</b>, most suspicious first{more}"
+    caption = (f"<b>{len(rows)} suspected label errors</b>, most suspicious first{more}" if len(rows) else
+               "<b>no suspected label errors</b>: the quick model finds every given label plausible")
     self.suspects_view.show(caption, shown, gallery, texts)
 
 

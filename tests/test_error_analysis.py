@@ -256,6 +256,9 @@ def test_suspects_found_before_are_shown_without_fitting(digits):
     analysis = ErrorAnalysis(result, data, splits.train, suspects=(rows, guesses))
     assert list(analysis.suspects["row"]) == rows and list(analysis.suspects["guess"]) == ["3", "4"]
     assert "(given)" in analysis.suspects_status.value
+    clean = ErrorAnalysis(result, data, splits.train, suspects=([], []))
+    assert len(clean.suspects) == 0 and "no suspected label errors" in clean.suspects_view.caption.value
+    assert clean.suspects_view.gallery.value == "" and clean.suspects_view.table.value == ""
 
 
 def test_an_untrained_keras_model_through_evaluate(digits):
