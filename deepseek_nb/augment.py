@@ -15,6 +15,7 @@ __all__ = ['STOP_WORDS', 'NEGATIONS', 'SUBORDINATORS', 'EDITS', 'ImageAugmenter'
            'eda_split', 'jitter', 'scaling', 'window_slice']
 
 # %% ../nbs/02a_augment.ipynb #cb0bbaca
+@keras.saving.register_keras_serializable("deepseek_nb")  # a saved augmented model loads again
 class ImageAugmenter(keras.layers.Layer):
     """Random rotation, zoom, translation, crop, flip and noise for image batches (n, h, w[, c]), the identity
     unless training."""

@@ -22,6 +22,25 @@ ZH = {
     "batch size": "batch_size",
     "Train": "训练", "Stop": "停止", "Reset": "重置", "Load": "加载",
     "overlay earlier runs": "叠加之前的训练", "test sample": "测试样本",
+    "Copy as code": "导出为代码", "code": "代码", "errors": "错误分析", "inside": "模型内部", "search": "超参数搜索",
+    "the current settings as a deepseek-nb command line and a Python cell":
+        "把当前设置导出为命令行和代码单元格",
+    "press Copy as code": "按“导出为代码”", "command line": "命令行",
+    "train a run to see it here": "训练一次后在这里查看", "drawing…": "正在绘制…",
+    # the search tab (search_panel)
+    "trials": "试验次数", "epochs/trial": "每次试验的轮次", "Search": "搜索",
+    "replace an earlier search": "替换之前的搜索", "ready: press Search": "就绪：按“搜索”",
+    "no finished trials yet": "还没有完成的试验", "starting the search...": "正在开始搜索…",
+    "no search is running": "没有正在进行的搜索",
+    "stopping after the running trial finishes (finished trials are kept)...":
+        "当前试验结束后停止（已完成的试验会保留）…",
+    "A search is already running: press Stop, or wait for it to finish": "已有搜索在进行：按“停止”，或等它结束",
+    "stopped before any trial finished": "在任何试验完成前已停止",
+    # the errors tab (error_analysis) and the inside tab
+    "true \\ predicted": "真实 \\ 预测", "true": "真实", "predicted": "预测",
+    "find suspected label errors": "查找可疑的标注错误", "label errors (train)": "标注错误（训练集）",
+    "worst predictions": "误差最大的预测", "sample": "样本",
+    "This model has neither conv blocks nor attention to show.": "这个模型既没有卷积模块也没有注意力可显示。",
     "run history": "训练记录", "confusion matrix": "混淆矩阵", "attention": "注意力", "largest losses": "损失最大的样本",
     "path: .csv, .npz, folder of class folders": "路径：.csv、.npz，或每类一个子文件夹的文件夹",
     "Upload .csv / .zip (≤ {size})": "上传 .csv / .zip（≤ {size}）",

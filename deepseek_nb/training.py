@@ -997,6 +997,7 @@ def _load_model(path: Path) -> keras.Model:
     if not zipfile.is_zipfile(path):
         raise BadInput(f"{path} is not a valid .keras file ({path.stat().st_size} bytes, "
                        "not a whole zip archive: empty or cut short); train the run again")
+    import deepseek_nb.augment  # noqa: F401 (registers ImageAugmenter: a Playground or --augment model)
     try: return keras.saving.load_model(path, compile=False)
     except Exception as e:
         why = " ".join(str(e).split())[:200]

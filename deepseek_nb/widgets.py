@@ -13,7 +13,11 @@ import keras
 from .config import ModelConfig, TrainConfig, preset, PRESETS, OPTIMIZERS, SCHEDULES, RNNS
 from .architecture import BLOCKS, build_model, raw_input, set_model_config
 from .architecture import estimate_costs, memory_estimate, check_memory
-from .plotting import figure_png
+from .plotting import figure_png, use_cjk_font
+from .i18n import check_lang, tr, translate
+from .error_analysis import ErrorAnalysis
+from .inside import inside_explorer
+from .search_panel import SearchPanel
 from ._compat import build_compiled
 from .data import default_configs, Dataset, load_dataset, model_inputs, model_targets
 from .augment import image_augmenter, preview
@@ -319,7 +323,7 @@ class _PlaygroundData:
         file show the loader's one-line message and return None."""
         self.data_message.value = "loading…"
         try:
-            self._choose(load_dataset(str(path), **options), label or Path(str(path)).name)
+            self._choose(load_dataset(str(path), **options), label or Path(str(path)).name, options)
         except Exception as e:  # the loader's own message, in the page
             self.data_message.value = (
                 f'<div class="dsnb-note"><span class="dsnb-error">{_escape(_first_line(e))}</span></div>'
@@ -327,8 +331,8 @@ class _PlaygroundData:
             return None
         return self._own[0]
 
-    def _choose(self, data: Dataset, label: str):
-        self._own = (data, own_data_configs(data))
+    def _choose(self, data: Dataset, label: str, options: dict | None = None):
+        self._own = (data, own_data_configs(data), dict(options or {}))
         self.data_message.value = f'<div class="dsnb-note">loaded {_escape(label)}</div>'
         if self.dataset.value == YOUR_DATA:
             self.reset()
@@ -469,6 +473,9 @@ class _PlaygroundTraining:
         "Start training the current configuration in a thread; with `block`, wait and return the `Run`."
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("The Playground is already training; press Stop or wait")
+        if self.search.running:
+            self._busy.release()
+            raise RuntimeError("A search is running in the search tab; press its Stop or wait")
         try:  # the lock is held from here until the worker ends
             model_cfg, train_cfg = self.model_config, self.train_config  # raises the validation message
             check_memory(model_cfg, train_cfg.batch_size, train_cfg.optimizer)
@@ -779,7 +786,7 @@ class _PlaygroundAnalysis:
             f'<span class="dsnb-{what}">{what}</span>: '
             f'{m["epochs_run"]} epochs in {m["train_seconds"]:.1f} s, {score}'
         )
-        self._analyse(run, splits.test, self._running["data"])
+        self._analyse(run, splits, self._running["data"])
 
     def _table_html(self) -> str:
         "The run history, newest first, compact enough for the page (`table()` has every column)."
@@ -826,16 +833,39 @@ class _PlaygroundAnalysis:
             f'<table class="dsnb-runs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
         )
 
-    def _analyse(self, run: Run, test, data: Dataset):
-        "The analysis tabs: `Evaluation`'s own figures, the same as `deepseek-nb evaluate` and the API's."
+    def _analyse(self, run: Run, splits, data: Dataset):
+        """The analysis tabs for the run that ended: `ErrorAnalysis` of its `Evaluation` (the object
+        `deepseek-nb evaluate` and the API give), the attention of a test sample, the model's insides."""
+        test = splits.test
         result = self._records[-1]["evaluation"] = evaluate(run, test)
-        if result.class_names is not None:
-            self.confusion.value = figure_png(result.plot_confusion(), dpi=60)
-            self.mistakes.value = figure_png(result.plot_top_losses(10), dpi=60)
+        if self.errors is None:
+            self.errors = ErrorAnalysis(result, data, splits.train)
+            self._show_in(self.errors_box, self.errors.widget)
         else:
-            self.mistakes.value = figure_png(result.plot_predictions(), dpi=60)
+            self.errors.update(result, data, splits.train)
         self.sample.max, self.sample.disabled = len(test) - 1, not run.model_config.attention
         self._show_attention()
+        self._inside_of = None  # drawn when its tab is opened (every view once: seconds)
+        self._show_inside()
+
+    def _show_inside(self, change=None):
+        "The last run's `inside_explorer`, once the inside tab is open."
+        if not self._records or self.tabs.selected_index != self.tabs.children.index(self.inside_box):
+            return
+        record = self._records[-1]
+        if self._inside_of is record["run"]:
+            return
+        self._inside_of = record["run"]
+        self.inside_box.children = [W.HTML(tr("drawing…", self.lang))]
+        try:
+            self._show_in(self.inside_box, inside_explorer(record["run"], record["test"], dpi=60))
+        except ValueError as e:  # a model with nothing to show inside
+            self.inside_box.children = [W.HTML(f"<i>{_escape(_first_line(e))}</i>")]
+
+    def _show_in(self, box: W.Box, widget: W.Widget):
+        "Put `widget` in `box`, in the Playground's language."
+        translate(widget, self.lang, follow=True)
+        box.children = [widget]
 
     def _show_attention(self, change=None):
         "The attention of the test sample the slider picks, in the last run."
@@ -850,7 +880,47 @@ class _PlaygroundAnalysis:
 def _dataset(name: str) -> Dataset:
     return load_dataset(name)
 
+# %% ../nbs/05_widgets.ipynb #afd21c34
+class _PlaygroundExport:
+    "The current settings as a command line and as Python (part of `Playground`)."
+
+    def _export_arguments(self) -> tuple:
+        data = self._data()
+        if data is None:
+            raise ValueError("Choose your data first: there is nothing to export yet")
+        user_path = data.info.get("user_path")
+        options = self._own[2] if user_path is not None and self._own is not None else {}
+        options = dict(options, data=data)  # not loaded again
+        return (user_path or data.name, self.model_config, self.train_config, bool(self.augment.value)), options
+
+    def to_cli(self) -> str:
+        "A `deepseek-nb train ...` command line that trains what the controls show."
+        from deepseek_nb.cli import command_line
+
+        arguments, options = self._export_arguments()
+        return command_line(*arguments, **options)
+
+    def to_code(self) -> str:
+        "A Python cell that trains what the controls show."
+        from deepseek_nb.cli import python_code
+
+        arguments, options = self._export_arguments()
+        return python_code(*arguments, **options)
+
+    def _show_code(self):
+        try:
+            shell, python = _escape(self.to_cli()), _escape(self.to_code())
+        except ValueError as e:
+            self.code.value = f'<span class="dsnb-error">{_escape(_first_line(e))}</span>'
+        else:
+            self.code.value = (
+                f"<b>command line</b><pre class='dsnb-cli'>{shell}</pre>"
+                f"<b>Python</b><pre class='dsnb-python'>{python}</pre>"
+            )
+        self.tabs.selected_index = self.tabs.children.index(self.code)
+
 # %% ../nbs/05_widgets.ipynb #d2a242d8
+_NO_RUN = "<i>train a run to see it here</i>"
 _CSS = """<style>
 .dsnb-playground {gap: 14px; font-size: 13px}
 .dsnb-panel h4 {margin: 8px 0 2px 4px; color: #3a5a80; font-size: 13px; border-bottom: 1px solid #dde4ee}
@@ -898,17 +968,19 @@ class _PlaygroundLayout:
         self.train_button = _button("Train", "success", "play", lambda: self.train(), "train")
         self.stop_button = _button("Stop", "danger", "stop", self.stop, "stop")
         self.reset_button = _button("Reset", "", "undo", self.reset, "reset")
+        self.code_button = _button("Copy as code", "", "code", self._show_code, "copy-code")
+        self.code_button.tooltip = "the current settings as a deepseek-nb command line and a Python cell"
+        self.code_button.layout.width = "130px"
+        self.code = W.HTML("<i>press Copy as code</i>")
+        self.code.add_class("dsnb-code")
         self.overlay_runs = W.Checkbox(
             value=True, description="overlay earlier runs", indent=False, layout=W.Layout(width="170px")
         )
         self.progress = W.IntProgress(min=0, max=1, layout=W.Layout(width="360px"))
         self.progress.add_class("dsnb-progress")
-        self.curves, self.confusion, self.mistakes, self.attention = (
-            _image("curves"),
-            _image("confusion"),
-            _image("mistakes"),
-            _image("attention"),
-        )
+        self.curves, self.attention = _image("curves"), _image("attention")
+        self.errors, self.errors_box, self.inside_box = None, W.VBox([W.HTML(_NO_RUN)]), W.VBox([W.HTML(_NO_RUN)])
+        self.search = SearchPanel(self._data, configs=lambda: (self.model_config, self.train_config))
         self.curves_plot = CurvesPlot()
         self.curves.value = self.curves_plot.png()
         self.sample = W.IntSlider(
@@ -945,12 +1017,21 @@ class _PlaygroundLayout:
             data + group("Model", _MODEL_FIELDS) + group("Training", _TRAIN_FIELDS),
             layout=W.Layout(min_width="330px"),
         )
-        buttons = W.HBox([self.train_button, self.stop_button, self.reset_button, self.overlay_runs])
-        tabs = W.Tab(
-            [self.history_table, self.confusion, W.VBox([self.sample, self.attention]), self.mistakes],
-            titles=["run history", "confusion matrix", "attention", "largest losses"],
+        buttons = W.HBox(
+            [self.train_button, self.stop_button, self.reset_button, self.code_button, self.overlay_runs]
         )
-        right = W.VBox([self.readout, buttons, W.HBox([self.progress, self.status]), self.curves, tabs])
+        panes = [
+            self.history_table,
+            self.errors_box,
+            W.VBox([self.sample, self.attention]),
+            self.inside_box,
+            self.search.widget,
+            self.code,
+        ]
+        self.tabs = W.Tab(panes, titles=["run history", "errors", "attention", "inside", "search", "code"])
+        self._inside_of = None
+        self.tabs.observe(self._show_inside, "selected_index")
+        right = W.VBox([self.readout, buttons, W.HBox([self.progress, self.status]), self.curves, self.tabs])
         box = W.HBox([W.HTML(_CSS, layout=W.Layout(display="none")), left, right])
         for b, c in ((box, "dsnb-playground"), (left, "dsnb-panel"), (right, "dsnb-panel")):
             b.add_class(c)
@@ -964,6 +1045,7 @@ class Playground(
     _PlaygroundWarmup,
     _PlaygroundResults,
     _PlaygroundAnalysis,
+    _PlaygroundExport,
     _PlaygroundLayout,
 ):
     """Controls for a model and its training, an instant cost readout, and training with live curves
@@ -977,8 +1059,11 @@ class Playground(
         warm_start: bool = True,  # prepare settled configurations in the background: Train starts at speed
         settle: float = 0.3,  # seconds the settings must stay still before that preparation starts
         keep_warm: int = 3,  # how many prepared configurations are kept (going back: no new trace)
+        lang: str = "en",  # "en" or "zh": labels, tooltips, status lines and tables (field names stay)
     ):
         "Build the controls and outputs for `dataset` and start preparing its preset."
+        check_lang(lang)
+        self.lang = lang
         self.redraw_interval, self.overlay, self._records, self.redraws = redraw_interval, overlay, [], []
         self._thread, self._stop, self._holding, self._valid, self.monitor = (
             None,
@@ -1019,6 +1104,9 @@ class Playground(
         _PLAYGROUNDS.add(self)
         self._request_warm(now=True)  # the preset, prepared while the learner reads the page
         self.widget = self._layout()
+        translate(self.widget, lang, follow=True)  # and every text set later (status, tables, readout)
+        if lang == "zh":
+            use_cjk_font()  # Chinese in figures
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

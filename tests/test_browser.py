@@ -3,7 +3,8 @@
 Starts `jupyter-lab` on a free port with a token and a temporary notebook folder, runs the notebook's cells from
 the Run menu, then works the page as a learner would: the controls render, the depth slider changes the parameter
 readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run (the
-status says stopped, after fewer epochs than asked). The screenshot goes to pytest's temporary folder; with
+status says stopped, after fewer epochs than asked), "Copy as code" shows the command line and the Python cell of the
+settings in the page. The screenshot goes to pytest's temporary folder; with
 DEEPSEEK_NB_UPDATE_SCREENSHOTS=1 it also replaces docs/images/playground.png, the README's picture. A second notebook loads a user's CSV (written to the
 temporary folder) through the "your data" path box, checks the data summary, trains two epochs and sees the curves. Skips without chromium or Playwright, unless
 DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
@@ -162,6 +163,13 @@ def test_playground_in_jupyterlab(lab, tmp_path):
             assert _status(page).startswith("done"), _status(page)
             assert len(seen) - 1 >= 2, f"the curves changed {len(seen) - 1} times during training"
             _wait(lambda: page.locator(".dsnb-history table tbody tr").count() == 1, 10, "a row in the run history")
+
+            # Copy as code: the code tab shows a command line and a Python cell with the settings in the page
+            page.locator(".dsnb-copy-code").click()
+            cli = _wait(lambda: page.locator(".dsnb-code .dsnb-cli").inner_text(), 10, "the command line")
+            assert cli.startswith("deepseek-nb train") and "--depth 1" in cli and "--epochs 3" in cli, cli
+            python = page.locator(".dsnb-code .dsnb-python").inner_text()
+            assert "default_configs(" in python and "train(" in python and "depth=1" in python, python
 
             # Stop during a long run ends it: the status says stopped, after fewer epochs than asked
             page.locator(".dsnb-epochs .noUi-handle").focus()

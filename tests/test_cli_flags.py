@@ -51,8 +51,6 @@ def test_optimizer_schedule_and_augment_flags_train(augmented_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="deepseek_nb.augment.ImageAugmenter is not registered as serialisable"
-                   " (02a_augment), so Run.load cannot read a model saved with augmentation")
 def test_an_augmented_run_can_be_evaluated(augmented_run):
     out, result = augmented_run
     assert result.returncode == 0, result.stderr[-3000:]

@@ -154,7 +154,6 @@ def test_playground_run_in_chinese(playground):
     assert [s for s in visible_strings(playground.widget) if english_left(s)] == []
 
 
-@pytest.mark.xfail(reason="lead wires Playground(lang=)", strict=False)
 def test_playground_zh_has_no_english_left():
     from deepseek_nb.widgets import Playground
     pg = Playground(lang="zh", warm_start=False)
