@@ -411,6 +411,8 @@ class _PlaygroundConfig:
         model, training = (c.to_dict() for c in self._defaults())
         model.update({f: self.controls[f].value for f in _MODEL_FIELDS})
         training.update({f: self.controls[f].value for f in _TRAIN_FIELDS})
+        # as `default_configs` (and so `deepseek-nb train --epochs`) does: fewer epochs lower the minimum too
+        training["min_epochs"] = min(training["min_epochs"], training["epochs"] - 1)
         return model, training
 
     @property

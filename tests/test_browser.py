@@ -4,7 +4,8 @@ Starts `jupyter-lab` on a free port with a token and a temporary notebook folder
 the Run menu, then works the page as a learner would: the controls render, the depth slider changes the parameter
 readout, Train redraws the curves while it trains and adds a row to the run history, Stop ends a long run (the
 status says stopped, after fewer epochs than asked), "Copy as code" shows the command line and the Python cell of the
-settings in the page. The screenshot goes to pytest's temporary folder; with
+settings in the page, a click on a confusion-matrix cell in the errors tab shows that cell's samples, and the search
+tab runs a two-trial search. The screenshot goes to pytest's temporary folder; with
 DEEPSEEK_NB_UPDATE_SCREENSHOTS=1 it also replaces docs/images/playground.png, the README's picture. A second notebook loads a user's CSV (written to the
 temporary folder) through the "your data" path box, checks the data summary, trains two epochs and sees the curves. Skips without chromium or Playwright, unless
 DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
@@ -132,7 +133,7 @@ def _total_params(page) -> str:
 @pytest.mark.browser
 def test_playground_in_jupyterlab(lab, tmp_path):
     from playwright.sync_api import sync_playwright
-    base, token, name, _ = lab
+    base, token, name, notebooks = lab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
@@ -170,6 +171,34 @@ def test_playground_in_jupyterlab(lab, tmp_path):
             assert cli.startswith("deepseek-nb train") and "--depth 1" in cli and "--epochs 3" in cli, cli
             python = page.locator(".dsnb-code .dsnb-python").inner_text()
             assert "default_configs(" in python and "train(" in python and "depth=1" in python, python
+
+            # the errors tab: clicking a cell of the confusion matrix shows exactly that cell's test samples
+            page.locator(".lm-TabBar-tab", has_text=re.compile(r"^\s*errors\s*$")).click()
+            page.locator(".dsnb-error-analysis").wait_for()
+            cells = {}
+            for button in page.locator("button[class*='dsnb-cm-']").all():
+                true, predicted = re.search(r"dsnb-cm-(\d+)-(\d+)", button.get_attribute("class")).groups()
+                cells[true, predicted] = int(button.inner_text())
+            assert len(cells) == 100, len(cells)  # 10 x 10 digits classes
+            (true, predicted), count = max(cells.items(), key=lambda c: (c[1] > 0 and c[0][0] != c[0][1], c[1]))
+            page.locator(f".dsnb-cm-{true}-{predicted}").click()
+            _wait(lambda: page.locator(".dsnb-ea-cell table tbody tr").count() == min(count, 24), 20,
+                  f"the {count} samples of true {true} / predicted {predicted}")
+            caption = page.locator(".dsnb-ea-cell").inner_text()
+            assert f"true {true}" in caption and f"predicted {predicted}" in caption, caption
+
+            # the search tab: a two-trial search of one epoch each, its table and its folder
+            page.locator(".lm-TabBar-tab", has_text=re.compile(r"^\s*search\s*$")).click()
+            for box, value in (("trials", "2"), ("epochs", "1")):
+                page.locator(f".dsnb-search-{box} input").fill(value)
+                page.keyboard.press("Tab")
+            page.locator(".dsnb-search-run").click()
+            search_status = lambda: page.locator(".dsnb-search-status").inner_text()
+            status = _wait(lambda: re.match(r"(done|stopped|.*rror)", t := search_status()) and t, 400,
+                           "the two-trial search to finish")
+            assert status.startswith("done: 2 trials"), status
+            assert page.locator(".dsnb-search-results tr").count() == 3  # header and two trials
+            assert len((notebooks / "runs" / "sweep-digits" / "results.csv").read_text().splitlines()) == 3
 
             # Stop during a long run ends it: the status says stopped, after fewer epochs than asked
             page.locator(".dsnb-epochs .noUi-handle").focus()
