@@ -2,8 +2,9 @@
 
 Quarto, which `nbdev_docs` uses, is not installable on these machines, so this script does its job:
 
-- executes every notebook in nbs/ in file-name order, one at a time, with the `python3` kernel, in a
-  temporary copy of nbs/ (so nothing the notebooks write lands in the work tree), skipping the cells flagged
+- executes every notebook in nbs/ with the `python3` kernel, `--jobs` at a time (default: one per CPU, at most
+  4), each in its own temporary copy of nbs/ (so nothing the notebooks write lands in the work tree, and two
+  notebooks writing `runs/digits` do not meet), skipping the cells flagged
   with one of settings.ini's `tst_flags` (`#| slow`) exactly as `nbdev_test` does; the page says so;
 - renders a notebook whose code cells already hold their outputs (the walkthroughs) as stored, unexecuted,
   and reuses the outputs of an earlier successful run while the notebook's code, the package and data/ are
@@ -19,12 +20,13 @@ Quarto, which `nbdev_docs` uses, is not installable on these machines, so this s
     python .ci/make_docs.py                          # the whole site into _docs/
     python .ci/make_docs.py --only 00_config 03a_runs  # some chapters (index.html is always built)
     python .ci/make_docs.py --no-execute             # stored outputs only, no kernel
-    python .ci/make_docs.py --out /tmp/site --timeout 300 --no-cache
+    python .ci/make_docs.py --out /tmp/site --timeout 300 --no-cache --jobs 1
 
 Exits 1 when a cell fails (naming the notebook, the cell and the error; the page is still written, with the
 error), 2 when MathJax is missing.
 """
 import argparse, ast, base64, configparser, hashlib, os, re, shutil, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +266,7 @@ def chapters_of(books: dict) -> list:
     return found
 
 
-def build(names, out: Path, run: bool, timeout: int, cache) -> list:
+def build(names, out: Path, run: bool, timeout: int, cache, jobs: int = 1) -> list:
     "Build the site into `out`; returns the failure messages (empty when every cell ran)."
     import nbformat
     from nbconvert import HTMLExporter
@@ -282,24 +284,34 @@ def build(names, out: Path, run: bool, timeout: int, cache) -> list:
     copy_assets(out)
     exporter = HTMLExporter(template_name="dsnb", extra_template_basedirs=[str(ASSETS)], embed_images=True,
                             exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True)
-    with tempfile.TemporaryDirectory(prefix="make_docs-") as tmp:  # the notebooks run in a copy of nbs/
-        work = Path(tmp) / nbs.name
-        shutil.copytree(nbs, work, ignore=shutil.ignore_patterns("runs", "__pycache__", ".ipynb_*"))
-        how = dict(run=run, cache=cache, lib=lib, work=work, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="make_docs-") as tmp:  # each notebook runs in its own copy of nbs/
+
+        def give_outputs(name: str):
+            started, nb = time.monotonic(), books[name]
+            work = Path(tmp) / name / nbs.name
+            shutil.copytree(nbs, work, ignore=shutil.ignore_patterns("runs", "__pycache__", ".ipynb_*"))
+            how = dict(run=run, cache=cache, lib=lib, work=work, timeout=timeout)
+            done, problem = outputs(nb, name, skipped_cells(nb, flags), how)
+            print(f"{name}: {done} in {time.monotonic() - started:.0f} s", flush=True)
+            return done, problem
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:  # the kernels are processes: threads only wait on them
+            results = dict(zip(books, pool.map(give_outputs, books)))
         for here, (name, nb) in enumerate(books.items(), start=-1):  # -1: the index
-            started, skip = time.monotonic(), skipped_cells(nb, flags)
-            done, problem = outputs(nb, name, skip, how)
-            if problem: failures.append(problem); print(problem, file=sys.stderr)
+            done, problem = results[name]
+            if problem:
+                failures.append(problem)
+                print(problem, file=sys.stderr)
             stderr = sum(o.get("name") == "stderr" for c in nb.cells if c.cell_type == "code"
                          for o in c.outputs)
-            prepare(nb, skip, lib)
+            prepare(nb, skipped_cells(nb, flags), lib)
             nb.metadata["title"] = f"{chapters[here]['title']} - {project}" if here >= 0 else project
             site = dict(project=project, prev=chapters[here - 1] if here > 0 else None,
                         next=chapters[here + 1] if here + 1 < len(chapters) else None,
                         chapters=chapters if here < 0 else [], footer=f"Rendered from nbs/{name}.ipynb.")
             (out / f"{name}.html").write_text(render(nb, name, site, exporter), encoding="utf-8")
             note = f"; {stderr} output(s) on stderr" if stderr else ""
-            print(f"{name}.html: {done} in {time.monotonic() - started:.0f} s{note}", flush=True)
+            print(f"{name}.html: {done}{note}", flush=True)
     return failures
 
 
@@ -314,6 +326,8 @@ def main(argv=None):
                         help="where executed notebooks are kept for reuse while their code, the package and "
                              "the data are unchanged (default: _proc/docs_cache, ignored by git)")
     parser.add_argument("--no-cache", action="store_true", help="run every notebook afresh and keep nothing")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                        help="notebooks executed at the same time (default: one per CPU, at most 4)")
     args = parser.parse_args(argv)
     if not (MATHJAX / "MathJax.js").exists():
         print(f"make_docs: MathJax not found in {MATHJAX}: apt-get install -y libjs-mathjax "
@@ -322,7 +336,7 @@ def main(argv=None):
     started = time.monotonic()
     names = [n.removesuffix(".ipynb") for n in args.only] if args.only else None
     cache = None if args.no_cache else args.cache.resolve()
-    failures = build(names, args.out.resolve(), not args.no_execute, args.timeout, cache)
+    failures = build(names, args.out.resolve(), not args.no_execute, args.timeout, cache, args.jobs)
     print(f"wrote {args.out} in {time.monotonic() - started:.0f} s")
     if failures:
         names = ", ".join(failure.split(":")[0] for failure in failures)
