@@ -652,6 +652,7 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
         for v in model.optimizer.variables: v.assign(keras.ops.zeros(v.shape, v.dtype))
         state, restored = _start_over(target, "unreadable", f"its backup cannot be read ({e})"), None
     best, history = BestWeights(monitor, **(restored or {})), keras.callbacks.History()
+    best.set_model(model)  # a run killed after its last backup resumes without `fit`, which would set it
     nan = StopOnNaN(_nan_hint(model_cfg, cfg, splits.train))
     history.history = {k: list(v) for k, v in state.get("history", {}).items()}
     cbs, backup = _callbacks(cfg, monitor, target, state, best, history, config, backup_seconds)

@@ -154,6 +154,28 @@ train(m.replace(width=8), load_dataset("digits"), t.replace(epochs=2), out={str(
     assert "refused:" in result.stdout and "pass overwrite=True" in result.stdout and "overwritten" in result.stdout
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2
 
+def test_killed_after_its_last_backup_the_run_finishes_without_training(tmp_path):
+    "Interrupted between the final backup (marked finished) and the commit: the same call commits it, no fit."
+    script = f"""
+import keras
+from deepseek_nb.config import preset
+from deepseek_nb.data import load_dataset
+from deepseek_nb.training import train
+class LateInterrupt(keras.callbacks.Callback):  # after the backup's on_train_end: its state says finished
+    def on_train_end(self, logs=None): raise KeyboardInterrupt
+m, t = preset("digits")
+m, t, data, out = m.replace(width=8), t.replace(epochs=2, min_epochs=0), load_dataset("digits"), {str(tmp_path / 'run')!r}
+first = train(m, data, t, out=out, callbacks=[LateInterrupt()])
+print("interrupted", first.interrupted)
+again = train(m, data, t, out=out)
+print("finished", again.interrupted, again.epochs_run, again.metrics["resumed_from_epoch"])
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "interrupted True" in result.stdout and "finished False 2 2" in result.stdout, result.stdout
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2
+
+
 @pytest.mark.slow
 def test_ten_random_kills_always_leave_a_run_that_finishes(tmp_path):
     "kill -9 at a random moment, ten times on one run folder; the same command then resumes or restarts to completion."
