@@ -14,8 +14,8 @@ from .config import ModelConfig, TrainConfig, preset, PRESETS, one_of
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
            'TEXT_COVERAGE', 'AUDIT_NAMES', 'data_dir', 'Split', 'Splits', 'Dataset', 'is_text', 'model_inputs',
-           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'default_configs',
-           'read_inputs']
+           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'with_min_epochs',
+           'default_configs', 'read_inputs']
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
@@ -851,6 +851,15 @@ def _model_config(ds: Dataset, train_split: Split | None = None, **changes) -> M
     return ModelConfig(**{**base, **changes})
 
 # %% ../nbs/02_data.ipynb #cbdd72b6
+def with_min_epochs(min_epochs: int, changes: dict) -> dict:
+    """`changes` to a `TrainConfig` whose `min_epochs` is `min_epochs`: fewer `epochs` than that lower it to
+    `epochs - 1` too (unless `changes` sets it), so early stopping's minimum never outlasts the run."""
+    changes = dict(changes)
+    if "epochs" in changes and "min_epochs" not in changes:
+        changes["min_epochs"] = min(min_epochs, changes["epochs"] - 1)
+    return changes
+
+
 def default_configs(
     data: Dataset,  # the data set (bundled or the user's)
     train_changes: dict | None = None,  # `TrainConfig` fields to set (e.g. the user's `--epochs`)
@@ -861,10 +870,7 @@ def default_configs(
     if bundled: train_cfg = preset(data.name)[1]
     elif data.kind == "text": train_cfg = preset("sentence_polarity")[1]
     else: train_cfg = TrainConfig()
-    train_changes = dict(train_changes or {})
-    if "epochs" in train_changes and "min_epochs" not in train_changes:  # fewer epochs than the preset's minimum
-        train_changes["min_epochs"] = min(train_cfg.min_epochs, train_changes["epochs"] - 1)
-    train_cfg = train_cfg.replace(**train_changes)
+    train_cfg = train_cfg.replace(**with_min_epochs(train_cfg.min_epochs, train_changes or {}))
     split = None
     if data.kind == "text":
         split = data.splits(train_cfg.validation_fraction, train_cfg.test_fraction, train_cfg.seed).train

@@ -20,6 +20,7 @@ from .inside import inside_explorer
 from .search_panel import SearchPanel
 from ._compat import build_compiled
 from .data import default_configs, Dataset, load_dataset, model_inputs, model_targets
+from .data import with_min_epochs
 from .augment import image_augmenter, preview
 from .training import Run, evaluate, train, resolve_loss, compile_arguments, plot_schedule
 from .curves import TrainingMonitor, CurvesPlot, plot_curves  # noqa: F401 (re-exported)
@@ -410,9 +411,8 @@ class _PlaygroundConfig:
             )
         model, training = (c.to_dict() for c in self._defaults())
         model.update({f: self.controls[f].value for f in _MODEL_FIELDS})
-        training.update({f: self.controls[f].value for f in _TRAIN_FIELDS})
-        # as `default_configs` (and so `deepseek-nb train --epochs`) does: fewer epochs lower the minimum too
-        training["min_epochs"] = min(training["min_epochs"], training["epochs"] - 1)
+        changes = {f: self.controls[f].value for f in _TRAIN_FIELDS}
+        training.update(with_min_epochs(training["min_epochs"], changes))  # as `deepseek-nb train --epochs`
         return model, training
 
     @property
