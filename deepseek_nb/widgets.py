@@ -1125,6 +1125,8 @@ class Playground(
             self.controls[name].disabled = busy
         self.data_path.disabled = self.load_button.disabled = self.upload.disabled = busy
         self.augment.disabled = busy or not self._augment_possible
+        if not self.search.running:  # one training at a time: no search while a run trains
+            self.search.search_button.disabled = busy
 
 # %% ../nbs/05_widgets.ipynb #f2c164e1
 def schedule_explorer(steps_per_epoch: int = 40) -> W.Box:
