@@ -9,6 +9,7 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig
+from .tokens import choose_tokens, vectorize_options
 from .plotting import new_figure, figure_png  # re-exported: they lived here before plotting.py
 
 # %% auto #0
@@ -42,7 +43,10 @@ def input_block(cfg: ModelConfig, adapt_data=None) -> keras.Model:
     inputs = raw_input(cfg)
     if cfg.input_kind == "text":
         vectorize = layers.TextVectorization(
-            max_tokens=cfg.vocab_size, output_sequence_length=cfg.sequence_length, name="vectorize"
+            max_tokens=cfg.vocab_size,
+            output_sequence_length=cfg.sequence_length,
+            name="vectorize",
+            **vectorize_options(cfg.tokens if cfg.tokens != "auto" else "words"),
         )
         if adapt_data is not None:
             vectorize.adapt(np.asarray(adapt_data, dtype=object).astype(str))
@@ -262,6 +266,8 @@ def build_model(
         raise TypeError(f"`cfg` must be a ModelConfig. Received: {type(cfg).__name__}")
     if seed is not None:
         keras.utils.set_random_seed(seed)
+    if cfg.input_kind == "text" and cfg.tokens == "auto":  # decided from the texts the vocabulary is fitted on
+        cfg = cfg.replace(tokens=choose_tokens([] if adapt_data is None else adapt_data)[0])
     blocks = [input_block(cfg, adapt_data)]
     for make in (feature_extractor, sequence_block, decision_head):
         blocks.append(make(cfg, _shape(_main(blocks[-1].output))))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from .config import one_of
 from .data import Dataset, Split, Splits
+from .tokens import choose_tokens, tokenize
 
 # %% auto #0
 __all__ = ['CLEAN_CHECKS', 'duplicates', 'near_duplicates', 'non_finite', 'out_of_range', 'empty_texts', 'label_order',
@@ -43,18 +44,21 @@ def _value_range(ds: Dataset, value_range=None) -> tuple | None:
     return None if value_range is None else (float(value_range[0]), float(value_range[1]))
 
 
+def _tfidf(texts, **options):
+    """A tf-idf vectorizer on the model's own tokens (`tokenize`: words, or characters for Chinese/Japanese, as
+    `choose_tokens` decides for `texts`)."""
+    from functools import partial
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tokens = choose_tokens(texts)[0]
+    return TfidfVectorizer(tokenizer=partial(tokenize, tokens=tokens), lowercase=False, token_pattern=None, sublinear_tf=True, **options)
+
+
 def _features(ds: Dataset, value_range=None):
     """Inputs as rows of numbers for quick models: tf-idf for texts, flattened values scaled to [0, 1]
     otherwise."""
     if ds.kind == "text":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        try:
-            return TfidfVectorizer(sublinear_tf=True).fit_transform(ds.x.astype(str))
-        except ValueError:  # no word of two letters or more anywhere: count the one-letter words too
-            return TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit_transform(
-                ds.x.astype(str)
-            )
+        return _tfidf(ds.x).fit_transform(ds.x.astype(str))
     x = np.nan_to_num(ds.x.reshape(len(ds), -1).astype("float32"), nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = _value_range(ds, value_range) or (float(x.min()), float(x.max()))
     return (x - lo) / (hi - lo if hi > lo else 1.0)
@@ -117,10 +121,11 @@ def out_of_range(ds: Dataset, value_range=None) -> list:
 
 
 def empty_texts(ds: Dataset, min_words: int = 2) -> list:
-    "Texts with fewer than `min_words` words."
+    "Texts with fewer than `min_words` tokens (words, or characters for Chinese/Japanese: `choose_tokens`)."
     if ds.kind != "text":
         return []
-    return [i for i, t in enumerate(ds.x) if len(str(t).split()) < min_words]
+    tokens = choose_tokens(ds.x)[0]
+    return [i for i, t in enumerate(ds.x) if len(tokenize(t, tokens)) < min_words]
 
 # %% ../nbs/02b_audit.ipynb #6f8c7991
 def label_order(y) -> tuple[bool, float]:
@@ -153,18 +158,14 @@ def train_test_overlap(ds: Dataset, test: Splits | Dataset | None = None) -> lis
     return sorted(int(i) for i in splits.test.index if keys[i] in seen)
 
 # %% ../nbs/02b_audit.ipynb #2861ba3a
-def _quick_model(kind: str, n_features: int, smallest_class: int, n_train: int):
+def _quick_model(kind: str, n_features: int, smallest_class: int, n_train: int, texts=None):
     """Logistic regression on tf-idf for texts, a Gaussian per class on 40 principal components otherwise (if
     every class has enough samples)."""
     from sklearn.pipeline import make_pipeline
     from sklearn.linear_model import LogisticRegression
 
     if kind == "text":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        return make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=500, C=4.0)
-        )
+        return make_pipeline(_tfidf(texts, ngram_range=(1, 2)), LogisticRegression(max_iter=500, C=4.0))
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
     from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
@@ -196,6 +197,7 @@ def out_of_fold_probabilities(ds: Dataset, folds: int = 5, seed: int = 0) -> np.
             x.shape[1] if ds.kind != "text" else 0,
             smallest * (folds - 1) // folds,
             len(ds) * (folds - 1) // folds,
+            texts=ds.x if ds.kind == "text" else None,
         )
         return cross_val_predict(
             model, x, ds.y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed), method="predict_proba"
@@ -389,7 +391,7 @@ def audit(
     label_errors: bool = True,  # look for suspected label errors (trains quick models: the slow check)
     near_threshold: float | None = None,  # near-duplicate distance; default 0.05 (values), 0.2 (texts)
     value_range=None,  # the expected (low, high) of the values; default: `ds.info["value_range"]`
-    min_words: int = 2,  # texts with fewer words count as empty
+    min_words: int = 2,  # texts with fewer tokens (words, or Chinese/Japanese characters) count as empty
     folds: int = 5,  # cross-validation folds for the out-of-fold probabilities
     seed: int = 0,  # seeds the folds
     test: Dataset | None = None,  # a separate test set to check for overlap instead of `splits`

@@ -4,15 +4,16 @@
 
 # %% ../nbs/02a_augment.ipynb #18546f6c
 from __future__ import annotations
-import functools, gzip, random
+import functools, gzip, random, re
 import keras
 import numpy as np
 from .config import number_in, int_at_least
 from .data import data_dir, Split
+from .tokens import choose_tokens, NO_SPACE_CHAR
 
 # %% auto #0
-__all__ = ['STOP_WORDS', 'NEGATIONS', 'SUBORDINATORS', 'EDITS', 'ImageAugmenter', 'image_augmenter', 'preview', 'synonyms', 'eda',
-           'eda_split', 'jitter', 'scaling', 'window_slice']
+__all__ = ['STOP_WORDS', 'NEGATIONS', 'SUBORDINATORS', 'EDITS', 'CHARACTER_EDITS', 'ImageAugmenter', 'image_augmenter', 'preview',
+           'synonyms', 'eda', 'eda_split', 'jitter', 'scaling', 'window_slice']
 
 # %% ../nbs/02a_augment.ipynb #cb0bbaca
 @keras.saving.register_keras_serializable("deepseek_nb")  # a saved augmented model loads again
@@ -191,8 +192,31 @@ def _reorder(words, rng, rate=None, table=None):
         return [joint, *right, ",", *left, *stop]
     return [*right, *end, joint, *left, *stop]
 
+# %% ../nbs/02a_augment.ipynb #750d0879
+NEGATIONS = NEGATIONS | frozenset("不 没 无 非 别 未".split())  # Chinese negations: a deletion keeps them
+_UNIT = re.compile(f"{NO_SPACE_CHAR}|[^\\s]+?(?={NO_SPACE_CHAR}|\\s|$)")
+
+
+def _units(text: str) -> list:
+    "Each Chinese/Japanese character of `text`, and each run of other non-space characters."
+    return _UNIT.findall(text)
+
+
+def _join_units(units: list) -> str:
+    "`units` as text: no space next to a Chinese/Japanese character, one between two other units."
+    wide = [bool(re.fullmatch(NO_SPACE_CHAR, u)) for u in units]
+    return "".join((" " if i and not (wide[i] or wide[i - 1]) else "") + u for i, u in enumerate(units))
+
+
+def _insert_copy(units, rng, rate, table=None):
+    "Insert copies of the text's own units (characters) at random places: insertion without a synonym table."
+    for _ in range(_count(rate, units)):
+        units.insert(rng.randrange(len(units) + 1), rng.choice(units))
+    return units
+
 # %% ../nbs/02a_augment.ipynb #94138749
 EDITS = dict(synonym=_replace, insertion=_insert, swap=_swap, deletion=_delete, syntax=_reorder)
+CHARACTER_EDITS = dict(insertion=_insert_copy, swap=_swap, deletion=_delete)  # for tokens="chars"
 
 
 def eda(
@@ -205,26 +229,34 @@ def eda(
     syntax: float = 1.0,
     seed: int = 0,
     rng: random.Random | None = None,
+    tokens: str = "auto",  # "words", "chars" (Chinese/Japanese: character edits) or "auto" (from `text`)
 ) -> list:
     """`n` augmented versions of `text`, each made by one EDA edit (synonym, insertion, swap, deletion, clause
-    reordering)."""
+    reordering; for `tokens="chars"` only insertion, swap and deletion, of characters)."""
     rates = dict(synonym=synonym, insertion=insertion, swap=swap, deletion=deletion, syntax=syntax)
-    edits = [(EDITS[k], r) for k, r in rates.items() if r]
-    rng, table, words = rng or random.Random(seed), synonyms(), text.split()
+    chars = choose_tokens([text], tokens)[0] == "chars"
+    edits = [((CHARACTER_EDITS if chars else EDITS)[k], r) for k, r in rates.items() if r and (k in CHARACTER_EDITS or not chars)]
+    if chars and not edits and any(rates.values()):
+        raise ValueError(
+            "synonym replacement and clause reordering use English WordNet synonyms and English conjunctions;"
+            " this text is Chinese/Japanese (tokens='chars'): use swap, deletion or insertion, which edit characters"
+        )
+    rng, table, words = rng or random.Random(seed), synonyms(), _units(text) if chars else text.split()
     if not edits or not words:
         return [text] * n
     start = rng.randrange(len(edits))
     return [
-        " ".join(edit(list(words), rng, rate, table))
+        (_join_units if chars else " ".join)(edit(list(words), rng, rate, table))
         for edit, rate in (edits[(start + k) % len(edits)] for k in range(n))
     ]
 
 # %% ../nbs/02a_augment.ipynb #25f10d16
-def eda_split(split: Split, n: int = 4, seed: int = 0, **rates) -> Split:
-    "The split plus `n` EDA versions of every text, each with its original's label and index."
+def eda_split(split: Split, n: int = 4, seed: int = 0, tokens: str = "auto", **rates) -> Split:
+    """The split plus `n` EDA versions of every text, each with its original's label and index (`tokens`:
+    decided once for the whole split)."""
     int_at_least("n", n, 1)
-    rng = random.Random(seed)
-    extra = [v for text in split.x for v in eda(str(text), n, rng=rng, **rates)]
+    rng, tokens = random.Random(seed), choose_tokens(split.x, tokens)[0]
+    extra = [v for text in split.x for v in eda(str(text), n, rng=rng, tokens=tokens, **rates)]
     order = np.r_[np.arange(len(split)), np.repeat(np.arange(len(split)), n)]
     return Split(np.concatenate([split.x, np.array(extra, dtype=object)]), split.y[order], split.index[order])
 

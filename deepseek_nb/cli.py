@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, contextlib, errno, json, shlex, sys, traceback, warnings
 from pathlib import Path
-from .config import ModelConfig, TrainConfig, TFLITE_MODES, OPTIMIZERS, RNNS, SCHEDULES
+from .config import ModelConfig, TrainConfig, TFLITE_MODES, OPTIMIZERS, RNNS, SCHEDULES, TOKENS
 from deepseek_nb.runs import (
     BadInput,
     FolderLock,
@@ -307,7 +307,13 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--vocab-size",
         type=_positive_int,
-        help="words in the vocabulary (default: covers 95 %% of word occurrences, at most 20,000)",
+        help="tokens in the vocabulary (default: covers 95 %% of token occurrences, at most 20,000)",
+    )
+    t.add_argument(
+        "--tokens",
+        choices=TOKENS,
+        help="how texts become tokens: words (split at spaces), chars (Chinese/Japanese split into characters) "
+             "or auto (default: chars when a fifth or more of the letters are Chinese/Japanese)",
     )
     t.add_argument("--epochs", type=_positive_int, help="maximum epochs (early stopping may end sooner)")
     t.add_argument("--depth", type=_positive_int, help="convolution blocks in the feature extractor")
@@ -416,7 +422,7 @@ def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
 
 _TRAIN_FLAGS = ("optimizer", "learning_rate", "schedule", "batch_size", "epochs", "seed")
 _MODEL_FLAGS = ("depth", "width", "heads", "key_dim", "rnn", "rnn_units", "dropout", "l2",
-                "sequence_length", "vocab_size")
+                "sequence_length", "vocab_size", "tokens")
 
 
 def _check_augment(args, data):
@@ -433,9 +439,10 @@ def _check_augment(args, data):
 
 
 def _data_note(data, model_cfg) -> str:
-    "What the toolkit chose for the data, in one short block: the summary, and how many texts are cut if any."
-    cut = data.truncation(model_cfg) if data.kind == "text" else ""
-    return f"data: {data.summary(model_cfg)}" + (f"\nnote: {cut}" if cut else "")
+    "What the toolkit chose for the data (`data.data_note`), as its first lines."
+    from deepseek_nb.data import data_note
+
+    return f"data: {data_note(data, model_cfg)}"
 
 # %% ../nbs/06_cli.ipynb #626be22d
 _NOT_THE_RUN = ("out", "force", "quiet", "verbose", "backup_seconds", "command")
@@ -593,7 +600,7 @@ def _flagged(model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[dict, dict
     length and vocabulary (derived from the data otherwise); `(train_changes, model_changes)`."""
     model = {f: getattr(model_cfg, f) for f in _CONTROL_MODEL}
     if model_cfg.input_kind == "text":
-        model.update(sequence_length=model_cfg.sequence_length, vocab_size=model_cfg.vocab_size)
+        model.update(sequence_length=model_cfg.sequence_length, vocab_size=model_cfg.vocab_size, tokens=model_cfg.tokens)
     train = {f: getattr(train_cfg, f) for f in _CONTROL_TRAIN}
     return dict(train, seed=train_cfg.seed), model
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from .runs import write_atomic
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_NGRAMS',
+__all__ = ['INPUT_KINDS', 'TASKS', 'POOLINGS', 'RNNS', 'HEAD_POOLINGS', 'NORMALIZATIONS', 'ACTIVATIONS', 'MAX_NGRAMS', 'TOKENS',
            'MAX_LAYERS', 'OPTIMIZERS', 'SCHEDULES', 'TFLITE_MODES', 'LOSSES', 'PRESETS', 'require', 'one_of',
            'int_at_least', 'number_in', 'ModelConfig', 'TrainConfig', 'preset']
 
@@ -50,6 +50,7 @@ HEAD_POOLINGS = ("last", "mean", "max", "attention")
 NORMALIZATIONS = ("rescale", "standardize", "minmax", "none")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "swish", "selu", "sigmoid", "linear")
 MAX_NGRAMS = 4  # bound on `wide_ngrams`
+TOKENS = ("auto", "words", "chars")  # text: how a text becomes tokens (see 00f_tokens)
 # bound on `depth` and `dense_layers`: a size checked in microseconds, before any loop over layers
 MAX_LAYERS = 64
 
@@ -149,8 +150,9 @@ class ModelConfig(_Config):
     sequence_length: int = 50  # text: tokens kept per sample
     vocab_size: int = 10000  # text: vocabulary size, with the padding and unknown tokens
     embed_dim: int = 64  # text: size of a token's embedding
-    wide_ngrams: int = 0  # text: > 0 adds a linear model on the word 1- to `wide_ngrams`-grams
+    wide_ngrams: int = 0  # text: > 0 adds a linear model on the token 1- to `wide_ngrams`-grams
     wide_buckets: int = 2**18  # text: hashed rows for the n-grams longer than one word
+    tokens: str = "auto"  # text: "words" (split at spaces), "chars" (Chinese/Japanese characters one by one) or "auto"
     normalization: str = "rescale"  # "rescale" (divide by `input_scale`), "standardize", "minmax" or "none"
     input_scale: float = 16.0  # the divisor of "rescale"
     task: str = "classification"  # "classification" or "regression"
@@ -225,6 +227,7 @@ def _check_input(cfg: ModelConfig):
             f"at most {MAX_NGRAMS} (longer n-grams repeat too rarely to learn from)",
         )
         int_at_least("wide_buckets", cfg.wide_buckets, 1)
+        one_of("tokens", cfg.tokens, TOKENS)
     elif cfg.wide_ngrams != 0:
         require(
             False,
@@ -444,6 +447,7 @@ PRESETS = {
             vocab_size=12000,
             embed_dim=128,
             wide_ngrams=2,
+            tokens="words",
             normalization="none",
             depth=1,
             width=100,
@@ -485,6 +489,10 @@ PRESETS = {
         ),
     ),
 }
+PRESETS["zh_reviews"] = (  # the text preset on Chinese: characters, and the length and vocabulary that cover the data
+    {**PRESETS["sentence_polarity"][0], "tokens": "chars", "sequence_length": 168, "vocab_size": 1121},
+    PRESETS["sentence_polarity"][1],
+)
 
 # %% ../nbs/00_config.ipynb #73df92e0
 def preset(name: str) -> tuple[ModelConfig, TrainConfig]:

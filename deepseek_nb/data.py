@@ -10,12 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 from .config import ModelConfig, TrainConfig, preset, PRESETS, one_of
+from .tokens import choose_tokens, describe_tokens, tokenize
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'MAX_SEQUENCE_LENGTH', 'MAX_VOCABULARY',
-           'TEXT_COVERAGE', 'AUDIT_NAMES', 'data_dir', 'Split', 'Splits', 'Dataset', 'is_text', 'model_inputs',
-           'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults', 'with_min_epochs',
-           'default_configs', 'read_inputs']
+__all__ = ['IMAGE_SUFFIXES', 'GREY_MODES', 'MAX_IMAGE_SIDE', 'KERAS_DATASETS', 'BUNDLED', 'BUNDLED_TEXTS', 'MAX_SEQUENCE_LENGTH',
+           'MAX_VOCABULARY', 'TEXT_COVERAGE', 'AUDIT_NAMES', 'data_dir', 'Split', 'Splits', 'Dataset', 'is_text',
+           'model_inputs', 'model_targets', 'to_tfdata', 'windows', 'from_arrays', 'load_dataset', 'text_defaults',
+           'with_min_epochs', 'default_configs', 'data_note', 'read_inputs']
 
 # %% ../nbs/02_data.ipynb #2bb486fa
 def data_dir() -> Path:
@@ -80,7 +81,7 @@ class Dataset:
                 f"`sources` must name one source per sample ({len(self.y)}). Received: {len(self.sources)}"
                 " sources"
             )
-        self._text_stats = None  # the text defaults of the default train split, computed on first use
+        self._text_stats = {}  # the text defaults of the default train split by `tokens`, computed on first use
 
     @property
     def task(self) -> str:
@@ -198,8 +199,8 @@ class Dataset:
         "How many training texts the sequence length cuts, by how much, and the flag that changes it."
         return _truncation(self, cfg, train_split)
 
-    def _text_defaults(self, train_split: Split | None = None) -> dict:
-        return _train_text_defaults(self, train_split)
+    def _text_defaults(self, train_split: Split | None = None, tokens: str = "auto") -> dict:
+        return _train_text_defaults(self, train_split, tokens)
 
 # %% ../nbs/02_data.ipynb #08c0bc1d
 def is_text(x) -> bool:
@@ -411,6 +412,11 @@ def _from_csv(
     y, names = _encode_labels(labels, path.name)
     _check_classes(names, path.name)
     texts = np.array([cell(row, t) for _, row in rows], dtype=object)
+    if not any(tokenize(text, "chars") for text in texts):
+        raise ValueError(
+            f"{path.name}: the text column {text_column!r} holds no text (every cell is empty or punctuation);"
+            f" name the column of texts with --text-column (the columns are {', '.join(map(repr, header))})"
+        )
     return Dataset(
         name or path.stem,
         "text",
@@ -734,7 +740,8 @@ def _from_keras(name: str, num_words: int = 20000) -> Dataset:
     )
 
 # %% ../nbs/02_data.ipynb #ae53650c
-BUNDLED = ("digits", "mnist5k", "sentence_polarity", "sunspots")
+BUNDLED = ("digits", "mnist5k", "sentence_polarity", "zh_reviews", "sunspots")
+BUNDLED_TEXTS = dict(sentence_polarity=("text", "label"), zh_reviews=("评论", "情感"))  # their text and label columns
 
 
 def load_dataset(
@@ -753,10 +760,10 @@ def load_dataset(
         return _digits_like(
             name_or_path, data_dir() / f"{name_or_path}.npz", 16.0 if name_or_path == "digits" else 255.0
         )
-    if name_or_path == "sentence_polarity":
-        return _from_csv(
-            data_dir() / "sentence_polarity.csv", name="sentence_polarity", shown="sentence_polarity.csv"
-        )
+    if name_or_path in BUNDLED_TEXTS:
+        text_column, label_column = BUNDLED_TEXTS[name_or_path]
+        path = data_dir() / f"{name_or_path}.csv"
+        return _from_csv(path, text_column, label_column, name=name_or_path, shown=path.name)
     if name_or_path == "sunspots":
         return _sunspots(**options)
     if name_or_path in KERAS_DATASETS:
@@ -797,40 +804,40 @@ def _with_options(loader, path: Path, what: str, options: dict) -> Dataset:
 MAX_SEQUENCE_LENGTH = 1024  # tokens; longer texts are cut
 MAX_VOCABULARY = 20000  # words, padding and out-of-vocabulary included
 TEXT_COVERAGE = 0.95  # the share of texts (length) and of word occurrences (vocabulary) the defaults cover
-_PUNCTUATION = re.compile(
-    r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']'
-)  # TextVectorization's default standardisation
 
 
-def text_defaults(texts) -> dict:
-    """`sequence_length` and `vocab_size` that cover most of `texts` (within the caps), and the token count of
-    each text."""
+def text_defaults(texts, tokens: str = "auto") -> dict:
+    """`sequence_length` and `vocab_size` that cover most of `texts` (within the caps), the `tokens` they are
+    cut into (`"auto"`: decided from them), the share of Chinese/Japanese letters, and each text's token count."""
+    tokens, share = choose_tokens(texts, tokens)
     words, lengths = Counter(), np.zeros(len(texts), int)
     for i, text in enumerate(texts):
-        tokens = _PUNCTUATION.sub("", str(text).lower()).split()
-        lengths[i] = len(tokens)
-        words.update(tokens)
+        found = tokenize(text, tokens)
+        lengths[i] = len(found)
+        words.update(found)
     length = int(np.ceil(np.percentile(lengths, 100 * TEXT_COVERAGE))) if len(lengths) else 0
     counts = np.sort(np.fromiter(words.values(), int, len(words)))[::-1]
     covering = int(np.searchsorted(np.cumsum(counts), TEXT_COVERAGE * counts.sum()) + 1) if len(counts) else 1
     return dict(
         sequence_length=min(MAX_SEQUENCE_LENGTH, max(8, length)),
         vocab_size=min(MAX_VOCABULARY, covering + 2),
+        tokens=tokens,
+        no_space_share=share,
         lengths=lengths,
     )
 
 # %% ../nbs/02_data.ipynb #a1c50e15
-def _train_text_defaults(ds: Dataset, train_split: Split | None = None) -> dict:
+def _train_text_defaults(ds: Dataset, train_split: Split | None = None, tokens: str = "auto") -> dict:
     "`text_defaults` of the train split: the one given, else the default `splits()` one (computed once)."
     if train_split is not None:
-        return text_defaults(train_split.x)
-    if ds._text_stats is None:
+        return text_defaults(train_split.x, tokens)
+    if tokens not in ds._text_stats:
         try:
             texts = ds.splits().train.x
         except ValueError:
             texts = ds.x  # too few texts to split
-        ds._text_stats = text_defaults(texts)
-    return ds._text_stats
+        ds._text_stats[tokens] = text_defaults(texts, tokens)
+    return ds._text_stats[tokens]
 
 
 def _model_config(ds: Dataset, train_split: Split | None = None, **changes) -> ModelConfig:
@@ -841,14 +848,18 @@ def _model_config(ds: Dataset, train_split: Split | None = None, **changes) -> M
     else:
         base = dict(input_kind=ds.kind, input_shape=tuple(ds.x.shape[1:]), normalization="standardize")
         if ds.kind == "text":
-            stats = ds._text_defaults(train_split)
+            stats = ds._text_defaults(train_split, changes.get("tokens", "auto"))
             base = {
                 **preset("sentence_polarity")[0].to_dict(),
                 "sequence_length": stats["sequence_length"],
                 "vocab_size": stats["vocab_size"],
+                "tokens": stats["tokens"],
             }
         base.update(task=ds.task, num_classes=len(ds.class_names or [0, 1]))
-    return ModelConfig(**{**base, **changes})
+    cfg = ModelConfig(**{**base, **changes})
+    if cfg.input_kind == "text" and cfg.tokens == "auto":  # asked for: decided from the train split, recorded
+        cfg = cfg.replace(tokens=ds._text_defaults(train_split)["tokens"])
+    return cfg
 
 # %% ../nbs/02_data.ipynb #cbdd72b6
 def with_min_epochs(min_epochs: int, changes: dict) -> dict:
@@ -891,7 +902,7 @@ def _summary(ds: Dataset, cfg: ModelConfig | None = None) -> str:
     what = f"{len(ds.class_names)} classes" if ds.class_names else "regression"
     if ds.kind == "text":
         cfg = cfg or ds.model_config()
-        covers = np.mean(ds._text_defaults()["lengths"] <= cfg.sequence_length)
+        covers = np.mean(ds._text_defaults(None, cfg.tokens)["lengths"] <= cfg.sequence_length)
         return (
             f"{len(ds):,} texts, {what}, sequence length {cfg.sequence_length:,} (covers {_percent(covers)}"
             f" of texts), vocabulary {cfg.vocab_size:,}"
@@ -913,7 +924,7 @@ def _truncation(ds: Dataset, cfg: ModelConfig | None = None, train_split: Split 
     if ds.kind != "text":
         return ""
     cfg = cfg or ds.model_config(train_split)
-    lengths = ds._text_defaults(train_split)["lengths"]
+    lengths = ds._text_defaults(train_split, cfg.tokens)["lengths"]
     cut = lengths[lengths > cfg.sequence_length] - cfg.sequence_length
     if not len(cut):
         return ""
@@ -923,6 +934,18 @@ def _truncation(ds: Dataset, cfg: ModelConfig | None = None, train_split: Split 
         f" {_count(int(np.median(cut)), 'token')} (median), at most {int(cut.max()):,}; change it with"
         " --sequence-length"
     )
+
+
+def data_note(ds: Dataset, cfg: ModelConfig | None = None) -> str:
+    """What the toolkit chose for the data, as the command line and the Playground show it before training:
+    the summary and, for texts, the tokens and how many texts are cut."""
+    cfg = cfg or ds.model_config()
+    lines = [ds.summary(cfg)]
+    if ds.kind == "text":
+        lines.append(f"tokens: {describe_tokens(cfg.tokens, ds._text_defaults(None, cfg.tokens)['no_space_share'])}")
+        cut = ds.truncation(cfg)
+        lines += [f"note: {cut}"] if cut else []
+    return "\n".join(lines)
 
 # %% ../nbs/02_data.ipynb #a1c50e20
 def _with_classes(ds: Dataset, class_names) -> Dataset:

@@ -116,6 +116,13 @@ ZH = {
         "{total} 条训练文本中有 {cut} 条（{share}）长于 {length} 个词元的序列长度，截去 {by}（中位数），"
         "最多 {most} 个；可用 --sequence-length 修改",
     "{count} token": "{count} 个词元", "{count} tokens": "{count} 个词元",
+    "tokens: {tokens}": "词元：{tokens}",
+    "characters ({share} of the letters are Chinese/Japanese characters)": "单字（{share} 的字母是中文/日文字符）",
+    "words separated by spaces ({share} of the letters are Chinese/Japanese characters)":
+        "按空格分词（{share} 的字母是中文/日文字符）",
+    "words separated by spaces ({share} of the letters are Chinese/Japanese characters; tokens='chars' "
+    "(--tokens chars) splits them into characters)":
+        "按空格分词（{share} 的字母是中文/日文字符；tokens='chars'（--tokens chars）会把它们拆成单字）",
     # the smaller explorers of 05_widgets
     "warm-up": "预热", "rotation": "旋转", "zoom": "缩放", "shift": "平移", "sample": "样本",
 }

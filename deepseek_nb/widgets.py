@@ -20,15 +20,15 @@ from .inside import inside_explorer
 from .search_panel import SearchPanel
 from ._compat import build_compiled
 from .data import default_configs, Dataset, load_dataset, model_inputs, model_targets
-from .data import with_min_epochs
+from .data import with_min_epochs, data_note
 from .augment import image_augmenter, preview
 from .training import Run, evaluate, train, resolve_loss, compile_arguments, plot_schedule
 from .curves import TrainingMonitor, CurvesPlot, plot_curves  # noqa: F401 (re-exported)
 
 # %% auto #0
 __all__ = ['YOUR_DATA', 'MAX_UPLOAD_BYTES', 'MAX_UNPACKED_BYTES', 'MAX_UNPACKED_FILES', 'config_readout', 'initial_logs',
-           'warm_validation', 'warm_start', 'augmenter', 'with_augmentation', 'own_data_configs', 'data_note',
-           'unpack_zip', 'Playground', 'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
+           'warm_validation', 'warm_start', 'augmenter', 'with_augmentation', 'own_data_configs', 'unpack_zip',
+           'Playground', 'schedule_explorer', 'augmentation_explorer', 'attention_explorer']
 
 # %% ../nbs/05_widgets.ipynb #f326bfda
 def _human(n: float, unit: str = "") -> str:
@@ -232,12 +232,6 @@ MAX_UPLOAD_BYTES, MAX_UNPACKED_BYTES, MAX_UNPACKED_FILES = 8_000_000, 200_000_00
 def own_data_configs(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
     "The configuration `deepseek-nb train --dataset PATH` derives for a user's data with no flags."
     return default_configs(data)
-
-
-def data_note(data: Dataset, model_cfg: ModelConfig) -> str:
-    "The data summary and, for texts, how many are cut: what the command line prints before training."
-    cut = data.truncation(model_cfg) if data.kind == "text" else ""
-    return f"{data.summary(model_cfg)}" + (f"\nnote: {cut}" if cut else "")
 
 
 def _first_line(error: Exception) -> str:

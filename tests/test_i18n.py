@@ -104,8 +104,8 @@ def test_missing_lists_what_is_left_in_english():
 
 def test_readout_and_data_summaries_have_no_english_left(root):
     from deepseek_nb.config import preset
-    from deepseek_nb.data import load_dataset
-    from deepseek_nb.widgets import config_readout, data_note
+    from deepseek_nb.data import data_note, load_dataset
+    from deepseek_nb.widgets import config_readout
     model, training = preset("digits")
     html, ok = config_readout(model.to_dict(), training.to_dict())
     assert ok and "<th>block</th>" in html
@@ -114,8 +114,8 @@ def test_readout_and_data_summaries_have_no_english_left(root):
     assert [s for s in re.split(r"<[^>]+>", zh) if english_left(s)] == []
     bad, ok = config_readout(dict(model.to_dict(), depth=6), training.to_dict())  # 8x8 pooled to nothing
     assert not ok and "这个配置无法工作。" in translate_html(bad, "zh")  # the validator's message stays English
-    for name in ("digits", root / "data/examples/reviews.csv"):
-        data = load_dataset(str(name), **({} if name == "digits" else dict(text_column="review",
+    for name in ("digits", root / "data/examples/reviews.csv", "zh_reviews"):
+        data = load_dataset(str(name), **({} if name in ("digits", "zh_reviews") else dict(text_column="review",
                                                                             label_column="sentiment")))
         note = data_note(data, model if name == "digits" else data.model_config())
         for line in note.split("\n"):
