@@ -95,6 +95,29 @@ def test_csv_of_texts_train_evaluate_predict(tmp_path):
     first = next(csv.DictReader((run / "predictions" / "held_out.csv").open()))
     assert first["source"] == f"{tmp_path / 'held_out.csv'}:2"   # the CSV line of the text
 
+def test_chinese_csv_trains_on_characters(tmp_path):
+    "A user's Chinese reviews (no spaces) with Chinese column and class names: split into characters, learnt, named."
+    zh = load_dataset("zh_reviews")
+    pick = np.random.default_rng(0).permutation(len(zh))[:900]
+    rows = [(zh.x[i], zh.class_names[zh.y[i]]) for i in pick]
+    for name, part in (("评价.csv", rows[:700]), ("held_out.csv", rows[700:])):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([("评论", "情感"), *part])
+    columns = ["--text-column", "评论", "--label-column", "情感"]
+    trained = cli("train", "--dataset", tmp_path / "评价.csv", *columns, "--epochs", "3", "--quiet", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "\ntokens: characters (" in trained.stdout and "% of the letters are Chinese/Japanese characters)" in trained.stdout
+    run = tmp_path / "runs" / "评价"
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"]["tokens"] == "chars" and config["class_names"] == ["正面", "负面"], config
+    scored = cli("evaluate", "--run", run, "--dataset", tmp_path / "held_out.csv", *columns, "--json", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    assert json.loads(scored.stdout)["accuracy"] > 0.65  # whitespace tokens gave chance (about 0.5)
+    (tmp_path / "note.txt").write_text("质量太差了，完全不推荐，退货", encoding="utf-8")
+    labelled = cli("predict", "--run", run, "--input", tmp_path / "note.txt", cwd=tmp_path)
+    assert labelled.returncode == 0, labelled.stderr[-2000:]
+    assert next(csv.DictReader((run / "predictions" / "note.csv").open(encoding="utf-8")))["prediction"] == "负面"
+
 def test_npz_train_and_evaluate(tmp_path):
     d = load_dataset("digits")
     np.savez(tmp_path / "part1.npz", images=d.x[:900], labels=d.y[:900]); np.savez(tmp_path / "part2.npz", images=d.x[900:1200], labels=d.y[900:1200])
@@ -107,6 +130,7 @@ def test_npz_train_and_evaluate(tmp_path):
     ("text,label\ngood film,pos\nbad film,\nfine,neg\nawful,  \n", "no label in column 'label' (empty or NaN) on line(s) 3, 5"),
     ("text,label\ngood film,1\nbad film,NaN\nfine,0\nawful,1\n", "on line(s) 3"),
     ("review,stars\ngood,5\n", "Name the right ones with --text-column and --label-column"),
+    ("text,label\n,pos\n!!!,neg\n  ,pos\n\u3002\uff01,neg\n", "the text column 'text' holds no text (every cell is empty or punctuation)"),
 ])
 def test_bad_label_columns_end_in_one_line(tmp_path, content, words):
     (tmp_path / "data.csv").write_text(content)

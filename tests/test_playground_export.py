@@ -73,6 +73,19 @@ def test_your_csv_with_its_columns(tmp_path, monkeypatch):
     _check(pg, monkeypatch)
 
 
+def test_chinese_reviews_carry_their_tokens(tmp_path, monkeypatch):
+    "The bundled Chinese set and a user's Chinese CSV: the choice of character tokens travels in both exports."
+    pg = Playground("zh_reviews", warm_start=False)
+    assert pg.model_config.tokens == "chars"
+    _check(pg, monkeypatch)
+    path = tmp_path / "评价.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([("评论", "情感")] + [(("质量很好，推荐" if i % 2 else "太差了，不推荐") + str(i), "正面" if i % 2 else "负面") for i in range(120)])
+    assert pg.load(path, text_column="评论", label_column="情感") is not None
+    assert "--tokens chars" in pg.to_cli() and "tokens='chars'" in pg.to_code()
+    _check(pg, monkeypatch)
+
+
 def test_nothing_to_export_before_your_data_is_loaded():
     pg = Playground(warm_start=False)
     pg.dataset.value = "your data"
