@@ -8,7 +8,40 @@ import functools, io, textwrap
 import numpy as np
 
 # %% auto #0
-__all__ = ['new_figure', 'figure_png', 'draw_sample', 'draw_confusion', 'use_cjk_font']
+__all__ = ['use_cjk_font', 'new_figure', 'figure_png', 'draw_sample', 'draw_confusion']
+
+# %% ../nbs/00c_plotting.ipynb #7dae057d
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans",
+              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+              "Heiti SC", "Arial Unicode MS")
+_CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy-", "msyh", "simhei", "pingfang")
+
+def _cjk_font_name() -> str | None:
+    "The first installed font of `_CJK_FONTS` (fonts installed after matplotlib made its font cache included)."
+    from pathlib import Path
+    from matplotlib import font_manager
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names.intersection(_CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if Path(path).name.lower().startswith(_CJK_FILES): font_manager.fontManager.addfont(path)
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in names), None)
+
+def use_cjk_font() -> str | None:
+    """Let matplotlib draw Chinese (and Japanese, Korean) text: add an installed CJK font to `font.family`
+    after the default one; return its name, or None when no CJK font is installed."""
+    import matplotlib
+    name = _cjk_font_name()
+    if name is None: return None
+    families = list(matplotlib.rcParams["font.family"])
+    if name not in families: matplotlib.rcParams["font.family"] = families + [name]
+    return name
+
+
+@functools.cache
+def _cjk_fallback():
+    "`use_cjk_font()`, once: every figure can show Chinese class names and texts."
+    return use_cjk_font()
 
 # %% ../nbs/00c_plotting.ipynb #87028615
 @functools.cache
@@ -19,9 +52,11 @@ def _load_backend():
     if backend.startswith("module://"): importlib.import_module(backend[len("module://"):])
 
 def new_figure(figsize=(6, 4)):
-    "A `Figure` outside pyplot's global state, which notebooks still display inline."
+    """A `Figure` outside pyplot's global state, which notebooks still display inline (with a CJK font as a
+    fallback, when one is installed: class names and texts may be Chinese)."""
     from matplotlib.figure import Figure
     _load_backend()
+    _cjk_fallback()
     return Figure(figsize=figsize)
 
 # %% ../nbs/00c_plotting.ipynb #db59a2f9
@@ -70,30 +105,3 @@ def draw_confusion(ax, matrix, class_names, normalize: bool = False, fontsize: i
         ax=ax, colorbar=False, cmap="Blues", values_format=".2f" if normalize else "d",
         text_kw=dict(fontsize=fontsize))
     return ax
-
-# %% ../nbs/00c_plotting.ipynb #7dae057d
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans",
-              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
-              "Heiti SC", "Arial Unicode MS")
-_CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy-", "msyh", "simhei", "pingfang")
-
-def _cjk_font_name() -> str | None:
-    "The first installed font of `_CJK_FONTS` (fonts installed after matplotlib made its font cache included)."
-    from pathlib import Path
-    from matplotlib import font_manager
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if not names.intersection(_CJK_FONTS):
-        for path in font_manager.findSystemFonts():
-            if Path(path).name.lower().startswith(_CJK_FILES): font_manager.fontManager.addfont(path)
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in names), None)
-
-def use_cjk_font() -> str | None:
-    """Let matplotlib draw Chinese (and Japanese, Korean) text: add an installed CJK font to `font.family`
-    after the default one; return its name, or None when no CJK font is installed."""
-    import matplotlib
-    name = _cjk_font_name()
-    if name is None: return None
-    families = list(matplotlib.rcParams["font.family"])
-    if name not in families: matplotlib.rcParams["font.family"] = families + [name]
-    return name
