@@ -1,6 +1,7 @@
 """The README's lines run as written, in order, in a scratch folder: every `deepseek-nb` command of its shell blocks (training lines,
-compress's fine-tuning included, get a small `--epochs`), and its Python snippet twice in a row. A non-editable install finds the bundled data from another folder."""
-import os, re, shlex, subprocess, sys, shutil
+compress's fine-tuning included, get a small `--epochs`), and its Python snippet twice in a row.
+A plain install into a fresh venv (the quick start, the snippet, the bundled data from another folder) is test_plain_install's."""
+import re, shlex, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import ROOT, cli
@@ -46,18 +47,3 @@ def test_readme_python_snippet_runs_twice(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         assert 0 < float(result.stdout.strip().splitlines()[-1]) <= 1
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["heads8"]
-
-@pytest.mark.slow
-def test_a_non_editable_install_finds_the_bundled_data(tmp_path):
-    "`pip install .` into a fresh environment, then the bundled data from another folder (the data travel as data files)."
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
-    install = subprocess.run([str(venv / "bin" / "pip"), "install", "--no-deps", "--no-build-isolation", "-q", str(ROOT)],
-                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert install.returncode == 0, install.stderr[-3000:]
-    (tmp_path / "elsewhere").mkdir()
-    probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import deepseek_nb.data as d; print(d.__file__); print(d.data_dir()); print(len(d.load_dataset('digits')))"],
-                           capture_output=True, text=True, timeout=300, cwd=tmp_path / "elsewhere")
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    module, data, samples = probe.stdout.split()
-    assert module.startswith(str(venv)) and data.startswith(str(venv)) and samples == "1797", probe.stdout
