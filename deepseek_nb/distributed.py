@@ -36,7 +36,7 @@ from deepseek_nb.runs import (
     staging_path,
     write_atomic,
 )
-from .training import Run, compile_arguments, train
+from .training import Run, compile_arguments, finish_run, prepare_training, train
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'WORKER_MEMORY_GB', 'plot_parallelism', 'logical_cpus', 'get_strategy', 'global_config',
@@ -198,11 +198,7 @@ def train_distributed(
     )
     if loop == "custom" or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         with _writing(out if _is_chief(strategy) else None, overwrite) as folder:
-            run = _train_custom(model, data, global_cfg, strategy, folder, verbose, splits)
-            run.metrics.update(about)
-            if folder is not None:
-                run.write(folder)
-        return run
+            return _train_custom(model, data, global_cfg, strategy, folder, verbose, splits, about)
     with strategy.scope():
         run = train(model, data, global_cfg, out=None, callbacks=callbacks, verbose=verbose, splits=splits)
     run.metrics.update(about)
@@ -339,11 +335,11 @@ def _evaluate(step, strategy, split: Split, global_batch: int, classify: bool, p
     }
 
 # %% ../nbs/04b_distributed.ipynb #5a85e31d
-def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose: int, splits) -> Run:
-    from deepseek_nb.training import _prepare
-
+def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose: int, splits, about: dict) -> Run:
+    """The multi-worker loop; `finish_run` makes its `Run` (with `about` the strategy among its metrics) and
+    writes it into `out` (the chief's staging folder, None elsewhere)."""
     with strategy.scope():
-        model, model_cfg, splits = _prepare(model, data, cfg, splits)
+        model, model_cfg, splits = prepare_training(model, data, cfg, splits)
         classify = model_cfg.task == "classification"
         steps = math.ceil(len(splits.train) / cfg.batch_size)
         compiled = compile_arguments(model_cfg, cfg, steps)  # the optimizer and loss `train` compiles with
@@ -387,29 +383,12 @@ def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose
     seconds = time.perf_counter() - started
     if best_weights is not None:
         model.set_weights(best_weights)
-    run = Run(
-        model=model,
-        model_config=model_cfg,
-        train_config=cfg,
-        history=history,
-        best_epoch=best_epoch,
-        dataset=data.name,
-    )
     test = (
         _evaluate(eval_step, strategy, splits.test, cfg.batch_size, classify, "test_")
         if len(splits.test)
         else {}
     )
-    run.metrics = dict(
-        test,
-        epochs_run=run.epochs_run,
-        best_epoch=(best_epoch or 0) + 1,
-        train_seconds=round(seconds, 2),
-        seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
-        params=int(model.count_params()),
-        interrupted=False,
-    )
-    return run
+    return finish_run(model, model_cfg, cfg, data, splits, history, best_epoch, seconds, test, folder=out, **about)
 
 # %% ../nbs/04b_distributed.ipynb #f7c067f3
 def _tf_config() -> dict:

@@ -34,8 +34,8 @@ if TYPE_CHECKING: import pandas as pd
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'OneCycle', 'learning_rate_schedule', 'make_optimizer', 'schedule_values', 'plot_schedule',
            'categorical_crossentropy_from_indices', 'binary_crossentropy_from_softmax', 'resolve_loss',
-           'compile_arguments', 'BestWeights', 'StopOnNaN', 'Run', 'plot_history', 'train', 'gradient_norms',
-           'plot_gradient_norms', 'LRFind', 'lr_find']
+           'compile_arguments', 'BestWeights', 'StopOnNaN', 'Run', 'plot_history', 'prepare_training', 'finish_run',
+           'train', 'gradient_norms', 'plot_gradient_norms', 'LRFind', 'lr_find']
 
 # %% ../nbs/03_training.ipynb #b9a22aa5
 @keras.saving.register_keras_serializable("deepseek_nb")
@@ -541,8 +541,13 @@ def _restore(model: keras.Model, target: Target, state: dict) -> dict | None:
 class _Unreadable(Exception): "A backup whose files cannot be loaded."
 
 # %% ../nbs/03_training.ipynb #a7023f9a
-def _prepare(model, data: Dataset, cfg: TrainConfig, splits: Splits | None):
-    "Check inputs early, split the data, build the model if given a config."
+def prepare_training(model,  # a Keras model, or a `ModelConfig` to build one from (with the seed of `cfg`)
+                     data: Dataset,  # the data set to train on
+                     cfg: TrainConfig,  # its seed and fractions split `data`; batch size, optimiser: the memory check
+                     splits: Splits | None = None,  # train, validation and test samples chosen by the caller
+                    ) -> tuple:
+    """Check the inputs before any expensive work, split the data and build the model from a `ModelConfig`;
+    `(model, model_cfg, splits)`. Every training loop (`train`, `lr_find`, the multi-worker loop) starts here."""
     if not isinstance(data, Dataset):
         raise TypeError(f"`data` must be a Dataset (see load_dataset). Received: {type(data).__name__}")
     if not isinstance(cfg, TrainConfig):
@@ -667,26 +672,47 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
         if backup is not None: backup.save()
     seconds = time.perf_counter() - started + state.get("seconds", 0.0)
     if not best.restore() and nan.message: model.set_weights(initial)
-    logs = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    run = Run(model, model_cfg, cfg, logs, best.best_epoch, dataset=data.name, interrupted=interrupted,
-              stop_reason=_stop_reason(nan, best), class_names=data.class_names,
-              data=_provenance(data, cfg, splits))
-    run.metrics = dict(_test_metrics(model, splits, cfg, classify), epochs_run=run.epochs_run,
-                       best_epoch=(best.best_epoch or 0) + 1, train_seconds=round(seconds, 2),
-                       seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3), params=int(model.count_params()),
-                       interrupted=interrupted, resumed_from_epoch=state.get("epochs_done"))
-    if run.stop_reason:
-        run.metrics["stop_reason"] = run.stop_reason
-        warnings.warn(run.stop_reason, stacklevel=3)
-    if classify and "test_accuracy" in run.metrics and not interrupted:
-        _warn_if_nothing_learned(run.metrics["test_accuracy"], splits.test.y)
+    run = finish_run(model, model_cfg, cfg, data, splits, history.history, best.best_epoch, seconds,
+                     _test_metrics(model, splits, cfg, classify), folder=None if target is None else target.staging,
+                     interrupted=interrupted, stop_reason=_stop_reason(nan, best),
+                     resumed_from_epoch=state.get("epochs_done"))
     if target is not None and interrupted:
         warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in "
                       f"{target.staging}: train again with the same arguments to resume", stacklevel=3)
     elif target is not None:
-        run.write(target.staging)
         shutil.rmtree(target.staging / "backup", ignore_errors=True)
         run.folder = target.commit()
+    return run
+
+# %% ../nbs/03_training.ipynb #c6e0d5f3
+def finish_run(model: keras.Model,  # trained, holding the weights the run keeps (its best)
+               model_cfg: ModelConfig,
+               cfg: TrainConfig,  # the settings it trained with (under a strategy: the global batch)
+               data: Dataset,  # the whole data set: its class names and provenance go into the run
+               splits: Splits,  # the splits it trained on
+               history: dict,  # metric name -> one value per epoch
+               best_epoch: int | None,  # 0-based epoch of the weights the model holds
+               seconds: float,  # time spent training
+               test: dict,  # test metrics (`test_loss`, `test_accuracy` or `test_rmse`...); {} without a test split
+               folder=None,  # write the run's files here: a staging folder the caller holds and commits
+               interrupted: bool = False,  # stopped by the user: the run is returned but no folder written
+               stop_reason: str | None = None,  # why training stopped early (a NaN loss): recorded and warned
+               **extra,  # further metrics: `resumed_from_epoch`, the replicas of a strategy...
+              ) -> Run:
+    """The `Run` of a training that ended: its metrics, class names, data provenance and stop reason, its
+    files written into `folder` unless interrupted. `train` and the multi-worker loop both finish here."""
+    history = {k: [float(v) for v in vs] for k, vs in history.items()}
+    run = Run(model, model_cfg, cfg, history, best_epoch, dataset=data.name, interrupted=interrupted,
+              stop_reason=stop_reason, class_names=data.class_names, data=_provenance(data, cfg, splits))
+    run.metrics = dict(test, epochs_run=run.epochs_run, best_epoch=(best_epoch or 0) + 1,
+                       train_seconds=round(seconds, 2), seconds_per_epoch=round(seconds / max(1, run.epochs_run), 3),
+                       params=int(model.count_params()), interrupted=interrupted, **extra)
+    if stop_reason:
+        run.metrics["stop_reason"] = stop_reason
+        warnings.warn(stop_reason, stacklevel=4)  # finish_run, the loop, its public caller: the user's line
+    if model_cfg.task == "classification" and "test_accuracy" in test and not interrupted:
+        _warn_if_nothing_learned(test["test_accuracy"], splits.test.y)
+    if folder is not None and not interrupted: run.write(folder)
     return run
 
 # %% ../nbs/03_training.ipynb #bd5d5c3c
@@ -716,7 +742,7 @@ def _warn_if_nothing_learned(accuracy: float, y_test):
             f"test accuracy {accuracy:.1%} is within a point of always answering the most common class"
             f" ({majority:.1%}): the model learned nothing. Usual causes: texts cut too short (see the data"
             " note), a learning rate too high or too low, too few epochs",
-            stacklevel=4,
+            stacklevel=5,  # _warn_if_nothing_learned, finish_run, the loop, its public caller, the user
         )
 
 def _provenance(data: Dataset, cfg: TrainConfig, splits: Splits | None = None) -> dict:
@@ -766,7 +792,7 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
         raise ValueError("`tensorboard=True` writes its logs into the run folder: give `out` as well. "
                          "Received: out=None")
     if tensorboard: _require_tensorboard()
-    model, model_cfg, splits = _prepare(model, data, cfg, splits)
+    model, model_cfg, splits = prepare_training(model, data, cfg, splits)
     if out is not None and model_config_of(model) is None:
         raise ValueError("A run folder records the model's ModelConfig, and this model has none "
                          "(it was not made by build_model): record it with set_model_config(model, cfg), "
@@ -923,7 +949,7 @@ def lr_find(model,  # a Keras model, or a `ModelConfig` to build one from (with 
     if not (isinstance(steps, int) and steps >= 5):
         raise ValueError(f"`steps` must be an integer >= 5. Received: steps={steps}")
     cfg = cfg or TrainConfig()
-    model, model_cfg, splits = _prepare(model, data, cfg, None)
+    model, model_cfg, splits = prepare_training(model, data, cfg, None)
     optimizer = make_optimizer(cfg.replace(schedule="constant", learning_rate=start), 1)
     optimizer.build(model.trainable_variables)
     step = _train_step(

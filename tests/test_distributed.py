@@ -1,6 +1,6 @@
 """Distributed training in separate processes: logical devices must be set before TensorFlow starts, and multi-worker
 runs need one process per worker. Each test bounds its time."""
-import json, os, selectors, signal, socket, subprocess, sys, tempfile, textwrap, time
+import csv, json, os, random, selectors, signal, socket, subprocess, sys, tempfile, textwrap, time
 from pathlib import Path
 import numpy as np
 import pytest
@@ -152,6 +152,41 @@ def test_cli_train_with_two_workers(tmp_path):
     assert {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"} <= {p.name for p in (tmp_path / "run").iterdir()}
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["replicas"] == 2 and metrics["epochs_run"] == 2
+
+def _named_reviews(path: Path, n: int = 300) -> Path:
+    "A user's own CSV: `n` review sentences labelled 'negative' / 'positive', drawn from the bundled file."
+    with (ROOT / "data" / "sentence_polarity.csv").open(newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(random.Random(0).sample(rows, n))  # the file is sorted by label
+    return path
+
+@pytest.mark.slow
+@pytest.mark.multiprocess
+def test_two_workers_record_class_names_and_data_as_one_process_does(tmp_path):
+    "`--workers 2` on a user's CSV: config.json names the classes and the data's path and hash; predict says the names."
+    reviews = _named_reviews(tmp_path / "reviews.csv")
+    configs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"run{workers}"
+        result = cli("train", "--dataset", reviews, "--workers", workers, "--epochs", "1", "--quiet", "--out", out,
+                     cwd=tmp_path, timeout=200)
+        assert result.returncode == 0, result.stderr[-3000:]
+        configs[workers] = json.loads((out / "config.json").read_text())
+    one, two = configs[1], configs[2]
+    assert two["class_names"] == one["class_names"] == ["negative", "positive"]
+    assert two["data"] == one["data"]  # name, path, sha256, samples, preprocessing, split: the same keys and values
+    assert two["data"]["path"] == str(reviews) and len(two["data"]["sha256"]) == 64
+    assert set(two) == set(one)
+    (tmp_path / "note.txt").write_text("a moving, funny and beautifully made film")
+    labelled = cli("predict", "--run", tmp_path / "run2", "--input", tmp_path / "note.txt", "--out", tmp_path / "note.csv",
+                   cwd=tmp_path)
+    assert labelled.returncode == 0, labelled.stderr[-2000:]
+    row = next(csv.DictReader((tmp_path / "note.csv").open()))
+    assert row["prediction"] in ("negative", "positive"), row
+    assert row["prediction"] in labelled.stdout
 
 def _worker_folders(pid: int) -> list:
     "The temporary folders of the launcher with process id `pid`."
