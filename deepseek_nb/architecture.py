@@ -9,8 +9,10 @@ import numpy as np
 import keras
 from keras import layers
 from .config import ModelConfig, TrainConfig
-from .tokens import choose_tokens, vectorize_options
+from .tokens import choose_tokens, vectorize_options, keras_split_no_space
 from .plotting import new_figure, figure_png  # re-exported: they lived here before plotting.py
+
+keras_split_no_space()  # registered on import, as NGramBag is: a saved model with character tokens loads
 
 # %% auto #0
 __all__ = ['UNROLL_STEPS', 'BLOCKS', 'raw_input', 'input_block', 'feature_extractor', 'sequence_block', 'decision_head',
@@ -183,7 +185,7 @@ def decision_head(cfg: ModelConfig, input_shape: tuple) -> keras.Model:
 # %% ../nbs/01_architecture.ipynb #a7e3c1d1
 @keras.saving.register_keras_serializable(package="deepseek_nb")
 class NGramBag(layers.Layer):
-    """A linear model on the word 1- to `ngrams`-grams of token ids: the sum of one learnt row per n-gram (n
+    """A linear model on the 1- to `ngrams`-grams of token ids (words, or characters: `ModelConfig.tokens`): the sum of one learnt row per n-gram (n
     >= 2 hashed into `buckets` rows)."""
 
     def __init__(

@@ -120,9 +120,8 @@ ZH = {
     "characters ({share} of the letters are Chinese/Japanese characters)": "单字（{share} 的字母是中文/日文字符）",
     "words separated by spaces ({share} of the letters are Chinese/Japanese characters)":
         "按空格分词（{share} 的字母是中文/日文字符）",
-    "words separated by spaces ({share} of the letters are Chinese/Japanese characters; tokens='chars' "
-    "(--tokens chars) splits them into characters)":
-        "按空格分词（{share} 的字母是中文/日文字符；tokens='chars'（--tokens chars）会把它们拆成单字）",
+    "words separated by spaces ({share} of the letters are Chinese/Japanese characters; {setting} splits them "
+    "into characters)": "按空格分词（{share} 的字母是中文/日文字符；{setting} 会把它们拆成单字）",
     # the smaller explorers of 05_widgets
     "warm-up": "预热", "rotation": "旋转", "zoom": "缩放", "shift": "平移", "sample": "样本",
 }

@@ -4,14 +4,14 @@
 
 # %% ../nbs/00f_tokens.ipynb #a0e613c1
 from __future__ import annotations
-import re
+import functools, re
 import numpy as np
-import keras
 from .config import TOKENS
 
 # %% auto #0
 __all__ = ['NO_SPACE_SCRIPTS', 'WIDE_PUNCTUATION', 'ASCII_PUNCTUATION', 'CHARS_FROM', 'NO_SPACE_CHAR', 'PUNCTUATION', 'tokenize',
-           'no_space_share', 'choose_tokens', 'describe_tokens', 'split_no_space', 'vectorize_options']
+           'no_space_share', 'choose_tokens', 'describe_tokens', 'split_no_space', 'keras_split_no_space',
+           'vectorize_options']
 
 # %% ../nbs/00f_tokens.ipynb #b88a10ec
 NO_SPACE_SCRIPTS = (
@@ -81,7 +81,6 @@ def describe_tokens(tokens: str, share: float) -> str:
     return f"words separated by spaces ({what}{hint})"
 
 # %% ../nbs/00f_tokens.ipynb #5e0875e0
-@keras.saving.register_keras_serializable(package="deepseek_nb")
 def split_no_space(texts):
     "TextVectorization's standardisation for `tokens='chars'` (the graph twin of `tokenize(text, 'chars')`)."
     import tensorflow as tf
@@ -90,7 +89,17 @@ def split_no_space(texts):
     return tf.strings.regex_replace(texts, f"({NO_SPACE_CHAR})", r" \1 ")
 
 
+@functools.cache
+def keras_split_no_space():
+    """`split_no_space` registered with Keras, so a saved model names it and loads it in safe mode; on first
+    use, so that importing this module does not import TensorFlow (`01_architecture` calls it at import)."""
+    import keras
+
+    return keras.saving.register_keras_serializable(package="deepseek_nb")(split_no_space)
+
+
 def vectorize_options(tokens: str) -> dict:
     "The `standardize` and `split` arguments of `TextVectorization` for `tokens` ('words' or 'chars')."
     _check_tokens(tokens)
-    return dict(standardize="lower_and_strip_punctuation" if tokens == "words" else split_no_space, split="whitespace")
+    chars = keras_split_no_space() if tokens == "chars" else None
+    return dict(standardize=chars or "lower_and_strip_punctuation", split="whitespace")
