@@ -580,9 +580,11 @@ def _train_workers(args, target: Target, model_cfg, train_cfg) -> int:
     check_workers(args.workers, name="--workers")
     verbose = 0 if args.quiet else 1
     try:
-        m = launch_workers(args.workers, model_cfg, args.dataset, train_cfg, out=target, verbose=verbose)[0][
-            "metrics"
-        ]
+        loading = dict(text_column=args.text_column, label_column=args.label_column, image_size=args.image_size)
+        m = launch_workers(
+            args.workers, model_cfg, args.dataset, train_cfg, out=target, verbose=verbose,
+            load_options={k: v for k, v in loading.items() if v is not None},
+        )[0]["metrics"]
     except (RuntimeError, TimeoutError) as e:
         raise RunFailed(f"multi-worker training failed: {e}") from None
     target.commit()

@@ -601,7 +601,7 @@ def _worker_main(job_path: str, parent: int | None = None):
     task = strategy.cluster_resolver.task_id
     run = train_distributed(
         ModelConfig.from_dict(job["model"]),
-        load_dataset(job["dataset"]),
+        load_dataset(job["dataset"], **job["load_options"]),
         TrainConfig.from_dict(job["train"]),
         strategy,
         out=Target(job["out"]) if job["staged"] else job["out"],
@@ -695,8 +695,9 @@ def launch_workers(
     verbose: int = 0,  # 1: the chief prints one line per epoch
     results=None,  # folder for each worker's log, report and weights (default: a temporary one)
     ports=None,  # one free port per worker (default: chosen here)
-    overwrite: bool = False,
-) -> list:  # replace a run already in `out`
+    overwrite: bool = False,  # replace a run already in `out`
+    load_options: dict | None = None,  # what `load_dataset(dataset, ...)` needs: `text_column`, `image_size`, ...
+) -> list:
     "Train with `workers` local processes (MultiWorkerMirroredStrategy over 127.0.0.1); returns each "
     "worker's report."
     int_at_least("workers", workers, 1)
@@ -719,6 +720,7 @@ def launch_workers(
             model=model_cfg.to_dict(),
             train=cfg.to_dict(),
             dataset=str(dataset),
+            load_options=load_options or {},
             out=None if out is None else str(out),
             staged=staged,
             overwrite=overwrite,

@@ -159,20 +159,21 @@ def _named_reviews(path: Path, n: int = 300) -> Path:
         rows = list(csv.reader(f))[1:]
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["text", "label"])
+        writer.writerow(["review", "sentiment"])  # not the default column names: every worker must be told them
         writer.writerows(random.Random(0).sample(rows, n))  # the file is sorted by label
     return path
 
 @pytest.mark.slow
 @pytest.mark.multiprocess
 def test_two_workers_record_class_names_and_data_as_one_process_does(tmp_path):
-    "`--workers 2` on a user's CSV: config.json names the classes and the data's path and hash; predict says the names."
+    """`--workers 2` on a user's CSV with its own column names: the workers load it with them, config.json names the
+    classes and the data's path and hash; predict says the names."""
     reviews = _named_reviews(tmp_path / "reviews.csv")
     configs = {}
     for workers in (1, 2):
         out = tmp_path / f"run{workers}"
-        result = cli("train", "--dataset", reviews, "--workers", workers, "--epochs", "1", "--quiet", "--out", out,
-                     cwd=tmp_path, timeout=200)
+        result = cli("train", "--dataset", reviews, "--text-column", "review", "--label-column", "sentiment",
+                     "--workers", workers, "--epochs", "1", "--quiet", "--out", out, cwd=tmp_path, timeout=200)
         assert result.returncode == 0, result.stderr[-3000:]
         configs[workers] = json.loads((out / "config.json").read_text())
     one, two = configs[1], configs[2]
