@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [  # (script, what it measures)
     ("accuracy.py", "Test accuracy per bundled data set against the published anchors and simple baselines"),
     ("accuracy.py --folds 10", "sentence_polarity: 10-fold cross-validation against naive Bayes and logistic regression on the same folds"),
+    ("accuracy.py --only zh_reviews --folds 10", "zh_reviews: 10-fold cross-validation against naive Bayes and logistic regression on character uni+bigrams on the same folds"),
     ("own_text.py", "A user's CSV of long documents from the CLI with no flags, against naive Bayes"),
+    ("own_text_zh.py", "Chinese reviews not in the bundled set, from the CLI with no flags, against naive Bayes on characters"),
     ("live_curves.py", "LiveCurves overhead against a bare model.fit"),
     ("run_folder.py", "Run-folder overhead against the same work in plain Keras"),
     ("compress.py", "Pruning, quantisation and TFLite: size, latency, accuracy"),
