@@ -8,11 +8,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture
 def root() -> Path: return ROOT
 
+def scaled(seconds: float) -> float:
+    "A test's time limit (seconds; milliseconds for Playwright), times DEEPSEEK_NB_TEST_TIMEOUT_FACTOR (default 1) for slow or busy machines."
+    factor = os.environ.get("DEEPSEEK_NB_TEST_TIMEOUT_FACTOR", "1")
+    try: value = float(factor)
+    except ValueError: value = 0.0
+    if not value > 0:
+        raise pytest.UsageError(f"DEEPSEEK_NB_TEST_TIMEOUT_FACTOR must be a positive number, e.g. 3. Received: {factor!r}")
+    return seconds * value
+
 def cli(*args, cwd=None, timeout=300, env=None):
-    "Run the installed `deepseek-nb` console script; returns the CompletedProcess."
+    "Run the installed `deepseek-nb` console script; returns the CompletedProcess. `timeout` is `scaled`."
     import shutil, subprocess
     exe = shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb"))
-    return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=scaled(timeout),
                           env={**os.environ, **(env or {})})
 
 def assert_usage_error(result, words: str):
@@ -21,3 +30,5 @@ def assert_usage_error(result, words: str):
     errors = [l for l in result.stderr.splitlines() if l.startswith("deepseek-nb: error:")]
     assert len(errors) == 1 and words in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+def pytest_configure(config): scaled(1)  # a bad DEEPSEEK_NB_TEST_TIMEOUT_FACTOR stops the run before any test

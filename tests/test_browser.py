@@ -13,6 +13,7 @@ DEEPSEEK_NB_REQUIRE_BROWSER=1 (as in CI), where it fails instead.
 import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
+from conftest import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -62,11 +63,12 @@ def _free_port() -> int:
 
 
 def _get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response: return json.loads(response.read())
+    with urllib.request.urlopen(url, timeout=scaled(5)) as response: return json.loads(response.read())
 
 
 def _wait(predicate, timeout: float, what: str, interval: float = 0.1):
-    "Poll `predicate` until it returns something truthy; fail naming `what` after `timeout` seconds."
+    "Poll `predicate` until it returns something truthy; fail naming `what` after `scaled(timeout)` seconds."
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try: value = predicate()
@@ -100,8 +102,8 @@ def lab(tmp_path_factory):
         yield base, token, "playground.ipynb", notebooks
     finally:
         server.terminate()
-        try: server.wait(20)
-        except subprocess.TimeoutExpired: server.kill(); server.wait(10)
+        try: server.wait(scaled(20))
+        except subprocess.TimeoutExpired: server.kill(); server.wait(scaled(10))
         log.close()
 
 
@@ -112,13 +114,13 @@ def _kernel_idle(base: str, token: str, name: str = "playground.ipynb") -> bool:
 
 def _open_and_run_all(page, base: str, token: str, name: str):
     "Open notebook `name`, wait for its kernel, Run All, and wait for the Playground."
-    page.set_default_timeout(30_000)
-    page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=60_000)
-    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    page.set_default_timeout(scaled(30_000))  # milliseconds in Playwright
+    page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=scaled(60_000))
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=scaled(60_000))
     _wait(lambda: _kernel_idle(base, token, name), 90, "the kernel to report idle")
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
-    page.locator(".dsnb-playground").wait_for(timeout=120_000)
+    page.locator(".dsnb-playground").wait_for(timeout=scaled(120_000))
 
 
 def _status(page) -> str: return page.locator(".dsnb-status").inner_text()
@@ -156,7 +158,7 @@ def test_playground_in_jupyterlab(lab, tmp_path):
             curves = page.locator(".dsnb-curves")
             seen = [curves.get_attribute("src")]
             page.locator(".dsnb-train").click()
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + scaled(120)
             while time.monotonic() < deadline and not re.match(r"(done|stopped|training failed)", _status(page)):
                 src = curves.get_attribute("src")
                 if src != seen[-1]: seen.append(src)
@@ -261,7 +263,7 @@ def test_own_csv_in_playground(lab):
             seen = [curves.get_attribute("src")]
             _wait(lambda: page.locator(".dsnb-train").is_enabled(), 10, "Train enabled once data are loaded")
             page.locator(".dsnb-train").click()
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + scaled(180)
             while time.monotonic() < deadline and not re.match(r"(done|stopped|training failed)", _status(page)):
                 src = curves.get_attribute("src")
                 if src != seen[-1]: seen.append(src)

@@ -3,7 +3,7 @@ import json
 import shlex
 import zipfile
 import pytest
-from conftest import cli, assert_usage_error
+from conftest import cli, assert_usage_error, scaled
 from deepseek_nb.cli import _check_augment, _configs, _load, command_line, make_parser, python_code
 from deepseek_nb.config import ModelConfig, TrainConfig
 from deepseek_nb.data import default_configs, load_dataset
@@ -86,7 +86,7 @@ def _main_without_tensorflow(*args, cwd):
     "`deepseek-nb ARGS` in a fresh Python; asserts that TensorFlow was never imported."
     import subprocess, sys
     result = subprocess.run([sys.executable, "-c", _WATCH, *map(str, args)], cwd=cwd, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=scaled(120))
     assert result.stdout.strip().splitlines()[-1] == "no tensorflow", result.stdout
     return result
 

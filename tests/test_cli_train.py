@@ -1,7 +1,7 @@
 """`deepseek-nb train` as a user runs it: a subprocess, real files, real exit codes."""
 import json
 import pytest
-from conftest import cli, assert_usage_error
+from conftest import cli, assert_usage_error, scaled
 
 FILES = {"config.json", "history.csv", "metrics.json", "curves.png", "model.keras"}
 
@@ -68,13 +68,13 @@ def test_killed_run_resumes_when_the_same_command_runs_again(tmp_path):
                "train", "--epochs", "8", "--width", "16", "--out", str(out), "--backup-seconds", "0"]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + scaled(240)
     try:
         for line in first.stdout:  # Keras prints "Epoch 4/8" when epoch 3 has finished and its backup is written
             if line.startswith("Epoch 4/8") or time.monotonic() > deadline: break
         assert time.monotonic() <= deadline, "the first run did not finish 3 epochs in time"
     finally:
-        first.send_signal(signal.SIGKILL); first.wait(30)
+        first.send_signal(signal.SIGKILL); first.wait(scaled(30))
     done = json.loads((staging / "backup" / "progress.json").read_text())["epochs_done"]
     assert 3 <= done < 8 and not out.exists()
 

@@ -5,7 +5,7 @@ Each case runs the real command as a subprocess on a tiny digits run trained her
 import hashlib, json, os, random, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import cli, assert_usage_error
+from conftest import cli, assert_usage_error, scaled
 
 pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
 
@@ -42,7 +42,7 @@ def kill_while_writing(*args) -> int:
             if line.startswith("[compress] writing"):
                 time.sleep(random.Random(len(args)).uniform(0.0, 0.3)); proc.send_signal(signal.SIGKILL); break
         else: pytest.fail(f"compress ended (status {proc.wait()}) before writing")
-        return proc.wait(timeout=60)
+        return proc.wait(timeout=scaled(60))
     finally:
         if proc.poll() is None: proc.kill(); proc.wait()
 
@@ -126,7 +126,7 @@ def test_an_out_that_compress_did_not_make_is_refused_before_any_work(run_folder
     started = time.monotonic()
     result = cli("compress", "--run", run_folder, *FAST, "--out", mine)
     assert_usage_error(result, f"{mine} holds files that deepseek-nb did not make")
-    assert "[compress]" not in result.stderr and time.monotonic() - started < 60
+    assert "[compress]" not in result.stderr and time.monotonic() - started < scaled(60)
     assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "my notes"
     assert not list(tmp_path.glob(".mine*"))
     assert_usage_error(cli("compress", "--run", run_folder, *FAST, "--out", run_folder), "would replace the run folder")

@@ -1,6 +1,7 @@
 """Configurations that cannot be bent, sizes refused before any work, and a Playground that starts one training at a time (issue 13)."""
 import dataclasses, threading, time
 import pytest
+from conftest import scaled
 from deepseek_nb.config import ModelConfig, TrainConfig, preset, PRESETS, MAX_LAYERS
 
 # --- immutable configurations --------------------------------------------------------------------------------
@@ -147,17 +148,17 @@ def test_train_from_several_threads_starts_exactly_one(playground):
         except RuntimeError as e: outcomes.append(str(e))
     threads = [threading.Thread(target=press) for _ in range(6)]
     for t in threads: t.start()
-    for t in threads: t.join(10)
-    pg._thread.join(10)
+    for t in threads: t.join(scaled(10))
+    pg._thread.join(scaled(10))
     assert sorted(outcomes) == ["The Playground is already training; press Stop or wait"] * 5 + ["started"]
     assert len(pg.started) == 1 and not pg.training
-    pg.train(block=True, timeout=10)  # free again once the run ended
+    pg.train(block=True, timeout=scaled(10))  # free again once the run ended
     assert len(pg.started) == 2
 
 def test_data_and_model_controls_are_disabled_while_training(playground):
     pg = playground
     assert not any(pg.controls[n].disabled for n in MODEL_CONTROLS)
-    pg.train(block=True, timeout=10)
+    pg.train(block=True, timeout=scaled(10))
     during = pg.seen[0]
     assert all(during[n] for n in MODEL_CONTROLS), during
     assert (during["train"], during["stop"], during["reset"]) == (True, False, True)
@@ -170,14 +171,14 @@ def test_a_refused_configuration_releases_the_playground(playground):
     with pytest.raises(ValueError, match="Use depth <= 3"): pg.train()
     assert not pg.training and not pg.depth.disabled
     pg.depth.value = 2
-    pg.train(block=True, timeout=10)
+    pg.train(block=True, timeout=scaled(10))
     assert len(pg.started) == 1
 
 def test_augmentation_stays_off_for_data_it_cannot_apply_to(playground):
     pg = playground
     pg.dataset.value = "sunspots"
     assert pg.augment.disabled and not pg.depth.disabled
-    pg.train(block=True, timeout=10)
+    pg.train(block=True, timeout=scaled(10))
     assert pg.seen[0]["augment"] and pg.augment.disabled and not pg.depth.disabled
 
 def test_the_readout_refuses_a_model_no_machine_here_can_hold():

@@ -4,11 +4,11 @@ import csv, json, os, random, selectors, signal, socket, subprocess, sys, tempfi
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, cli, scaled
 
 def python(code: str, timeout: float = 240, env=None) -> subprocess.CompletedProcess:
     "Run `code` in a fresh Python; the last stdout line of a successful run is JSON."
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=scaled(timeout),
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
 
 def last_json(result) -> dict:
@@ -61,8 +61,8 @@ def test_two_workers_on_loopback_agree_and_learn(tmp_path):
     model_cfg, train_cfg = preset("digits")
     started = time.monotonic()
     reports = launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=12, min_epochs=6), out=tmp_path / "run",
-                             timeout=150, startup_timeout=60, results=tmp_path / "workers")
-    assert time.monotonic() - started < 150
+                             timeout=scaled(150), startup_timeout=scaled(60), results=tmp_path / "workers")
+    assert time.monotonic() - started < scaled(150)
     assert [r["task"] for r in reports] == [0, 1]
     assert reports[0]["weights_sha256"] == reports[1]["weights_sha256"]
     w0, w1 = (np.load(tmp_path / "workers" / f"worker-{i}.npz") for i in (0, 1))
@@ -94,8 +94,8 @@ def test_worker_without_its_peer_fails_fast_and_clearly():
     assert result.returncode == 3, result.stderr[-3000:]
     assert f"could not reach its peers within 5 s: nothing answers at 127.0.0.1:{peer} (worker 1)" in result.stderr
     waited = float(result.stderr.strip().splitlines()[-1].split(" s:")[0])
-    assert 4 <= waited < 30, waited  # the strategy gave up after its timeout, not later
-    assert time.monotonic() - started < 120
+    assert 4 <= waited < scaled(30), waited  # the strategy gave up after its timeout, not later
+    assert time.monotonic() - started < scaled(120)
 
 @pytest.mark.slow
 @pytest.mark.multiprocess
@@ -106,7 +106,7 @@ def test_launcher_deadline_kills_the_workers(tmp_path):
     started = time.monotonic()
     with pytest.raises(TimeoutError, match="did not finish within timeout=3 s"):
         launch_workers(2, model_cfg, "digits", train_cfg, timeout=3, results=tmp_path)
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < scaled(30)
     assert not _worker_folders(os.getpid())
 
 @pytest.mark.slow
@@ -249,17 +249,17 @@ LAUNCHER = """
 from deepseek_nb.distributed import launch_workers
 from deepseek_nb.config import preset
 model_cfg, train_cfg = preset("digits")
-launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=200, min_epochs=200, patience=0), out={out!r}, verbose=1, timeout=400)
+launch_workers(2, model_cfg, "digits", train_cfg.replace(epochs=200, min_epochs=200, patience=0), out={out!r}, verbose=1, timeout={timeout})
 """
 
 @pytest.mark.slow
 @pytest.mark.multiprocess
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_no_worker_outlives_its_launcher(tmp_path, sig):
-    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER.format(out=str(tmp_path / "run"))], cwd=ROOT, stdout=subprocess.PIPE,
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER.format(out=str(tmp_path / "run"), timeout=scaled(400))], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     try:
-        seen, deadline, selector = b"", time.monotonic() + 200, selectors.DefaultSelector()
+        seen, deadline, selector = b"", time.monotonic() + scaled(200), selectors.DefaultSelector()
         selector.register(launcher.stdout, selectors.EVENT_READ)
         while b"Epoch 1/200" not in seen:  # worker 0 prints to the launcher's stdout: training is under way
             assert time.monotonic() < deadline and launcher.poll() is None, seen[-3000:].decode(errors="replace")
@@ -268,8 +268,8 @@ def test_no_worker_outlives_its_launcher(tmp_path, sig):
         assert len(workers) == 2 and all(map(_alive, workers)), workers
         assert _worker_folders(launcher.pid)
         os.kill(launcher.pid, sig)
-        launcher.wait(timeout=30)
-        deadline = time.monotonic() + 10
+        launcher.wait(timeout=scaled(30))
+        deadline = time.monotonic() + scaled(10)
         while any(map(_alive, workers)) and time.monotonic() < deadline: time.sleep(0.2)
         assert not any(map(_alive, workers)), [p for p in workers if _alive(p)]
     finally:

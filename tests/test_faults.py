@@ -5,7 +5,7 @@ finished run intact, the second writer refused, the damaged backup set aside, th
 import json, os, random, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import cli, assert_usage_error
+from conftest import cli, assert_usage_error, scaled
 
 EXE = shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb"))
 SMALL = ["--width", "8", "--quiet"]
@@ -16,8 +16,8 @@ def start(*args, cwd=None) -> subprocess.Popen:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 def wait_for(proc: subprocess.Popen, prefix: str, timeout: float = 240) -> str:
-    "Read `proc`'s stdout until a line starts with `prefix`; that line."
-    deadline = time.monotonic() + timeout
+    "Read `proc`'s stdout until a line starts with `prefix` (within `scaled(timeout)` seconds); that line."
+    deadline = time.monotonic() + scaled(timeout)
     for line in proc.stdout:
         if line.startswith(prefix): return line
         assert time.monotonic() < deadline, f"no line starting with {prefix!r} in time"
@@ -53,7 +53,7 @@ def test_ctrl_c_keeps_the_finished_run_and_the_same_command_resumes(tmp_path):
     run = start(*command, cwd=tmp_path)
     wait_for(run, "Epoch 3/6")          # two epochs done
     run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=120)
+    _, err = run.communicate(timeout=scaled(120))
     assert run.returncode == 130, err[-2000:]
     assert "interrupted after" in err and str(tmp_path / ".run.partial") in err and "run the same command again" in err, err[-2000:]
     assert "Traceback" not in err
@@ -74,9 +74,9 @@ def test_a_second_copy_on_the_same_folder_is_refused_at_once(tmp_path):
     wait_for(first, "Run folder:")
     started = time.monotonic()
     second = cli("train", "--epochs", "1", "--out", out, "--force", *SMALL, cwd=tmp_path, timeout=60)
-    assert time.monotonic() - started < 15   # refused before TensorFlow is imported
+    assert time.monotonic() - started < scaled(15)   # refused before TensorFlow is imported
     assert_usage_error(second, "is in use by another deepseek-nb process")
-    _, err = first.communicate(timeout=240)
+    _, err = first.communicate(timeout=scaled(240))
     assert first.returncode == 0, err[-2000:]
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3  # the first run's, not replaced
 
@@ -85,7 +85,7 @@ def test_a_second_copy_on_the_same_folder_is_refused_at_once(tmp_path):
 def test_two_copies_started_together_one_runs_one_is_refused(tmp_path):
     out = tmp_path / "run"
     procs = [start("train", "--epochs", "1", "--out", out, *SMALL, cwd=tmp_path) for _ in range(2)]
-    results = [(p.wait(240), p.stderr.read()) for p in procs]
+    results = [(p.wait(scaled(240)), p.stderr.read()) for p in procs]
     assert sorted(code for code, _ in results) == [0, 2], results
     refused = next(err for code, err in results if code == 2)
     assert "is in use by another deepseek-nb process" in refused and "Traceback" not in refused
@@ -94,7 +94,7 @@ def test_two_copies_started_together_one_runs_one_is_refused(tmp_path):
 @pytest.mark.multiprocess
 def test_without_out_concurrent_runs_get_their_own_folders(tmp_path):
     procs = [start("train", "--epochs", "1", *SMALL, cwd=tmp_path) for _ in range(2)]
-    assert [p.wait(240) for p in procs] == [0, 0], [p.stderr.read()[-1000:] for p in procs]
+    assert [p.wait(scaled(240)) for p in procs] == [0, 0], [p.stderr.read()[-1000:] for p in procs]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["digits", "digits-2"]
 
 # 4. a damaged backup is set aside and the same command starts over
@@ -103,11 +103,11 @@ def test_truncated_backup_is_set_aside_and_the_run_starts_over(tmp_path):
     out, staging = tmp_path / "run", tmp_path / ".run.partial"
     command = ["train", "--epochs", "4", "--out", out, "--backup-seconds", "0", *SMALL]
     run = start(*command, cwd=tmp_path)
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + scaled(240)
     while not (staging / "backup" / "progress.json").exists():
         assert time.monotonic() < deadline and run.poll() is None, "no backup was written"
         time.sleep(0.2)
-    run.kill(); run.wait(30)
+    run.kill(); run.wait(scaled(30))
     progress = json.loads((staging / "backup" / "progress.json").read_text())
     weights = staging / "backup" / progress["weights"]
     weights.write_bytes(weights.read_bytes()[:100])   # what a kill during the write used to leave
@@ -149,7 +149,7 @@ try: train(m.replace(width=8), load_dataset("digits"), t, out={str(tmp_path / 'r
 except ValueError as e: print("refused:", e)
 train(m.replace(width=8), load_dataset("digits"), t.replace(epochs=2), out={str(tmp_path / 'run')!r}, overwrite=True); print("overwritten")
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=scaled(300))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "refused:" in result.stdout and "pass overwrite=True" in result.stdout and "overwritten" in result.stdout
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2
@@ -170,7 +170,7 @@ print("interrupted", first.interrupted)
 again = train(m, data, t, out=out)
 print("finished", again.interrupted, again.epochs_run, again.metrics["resumed_from_epoch"])
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=scaled(300))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "interrupted True" in result.stdout and "finished False 2 2" in result.stdout, result.stdout
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2
@@ -184,7 +184,7 @@ def test_ten_random_kills_always_leave_a_run_that_finishes(tmp_path):
     for _ in range(10):
         run = start(*command, cwd=tmp_path)
         time.sleep(rng.uniform(1.0, 14.0))
-        run.kill(); run.wait(30)
+        run.kill(); run.wait(scaled(30))
         if out.exists(): break  # it finished before the kill
     final = cli(*command, cwd=tmp_path)
     assert final.returncode in (0, 2), final.stderr[-2000:]

@@ -1,6 +1,7 @@
 """The Playground in Chinese: deepseek_nb.i18n (tr, translate, missing) and Chinese text in figures."""
 import dataclasses, re, warnings
 import pytest
+from conftest import scaled
 
 ipywidgets = pytest.importorskip("ipywidgets")
 W = ipywidgets
@@ -148,7 +149,7 @@ def test_playground_run_in_chinese():
     from deepseek_nb.widgets import Playground
     playground = Playground(lang="zh", warm_start=False)
     playground.controls["epochs"].value = 1
-    run = playground.train(block=True, timeout=300)
+    run = playground.train(block=True, timeout=scaled(300))
     assert run is not None, playground.status.value
     assert playground.status.value.startswith('<span class="dsnb-done">完成</span>：1 个轮次')
     assert "<th>最佳验证损失</th>" in playground.history_table.value

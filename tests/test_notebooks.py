@@ -2,6 +2,7 @@
 import filecmp, json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from conftest import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 # the English walkthrough runs in tests/test_walkthrough.py, which also compares it with its stored outputs
@@ -20,7 +21,7 @@ def test_every_module_has_a_notebook():
 def test_notebook_runs(notebook):
     nbdev_test = shutil.which("nbdev_test") or str(Path(sys.executable).with_name("nbdev_test"))
     result = subprocess.run([nbdev_test, "--path", f"nbs/{notebook}", "--do_print"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
+                            capture_output=True, text=True, timeout=scaled(900))
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
 
 def test_package_matches_notebooks(tmp_path):
@@ -29,11 +30,11 @@ def test_package_matches_notebooks(tmp_path):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     exe = shutil.which("nbdev_export") or str(Path(sys.executable).with_name("nbdev_export"))
-    subprocess.run([exe], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    subprocess.run([exe], cwd=tmp_path, check=True, capture_output=True, timeout=scaled(120))
     cmp = filecmp.dircmp(ROOT / "deepseek_nb", tmp_path / "deepseek_nb", ignore=["__pycache__"])
     assert not (cmp.diff_files or cmp.left_only or cmp.right_only), \
         f"deepseek_nb/ differs from nbdev_export: changed {cmp.diff_files}, only in repo {cmp.left_only}, only in export {cmp.right_only}"
 
 def test_readme_is_generated_from_index():
-    result = subprocess.run([sys.executable, ".ci/make_readme.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, ".ci/make_readme.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=scaled(300))
     assert result.returncode == 0, result.stdout + result.stderr

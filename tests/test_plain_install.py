@@ -5,7 +5,7 @@ One venv for the whole module: `pip install .` first, `pip install -e .` over it
 import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import ROOT
+from conftest import ROOT, scaled
 from test_readme import readme_python
 
 pytestmark = pytest.mark.slow
@@ -24,16 +24,16 @@ class Venv:
     "A fresh venv and the commands that run in it, with an environment that points nowhere else."
     def __init__(self, path: Path):
         self.path, self.bin = path, path / "bin"
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=600)
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=scaled(600))
         drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
         self.env = {k: v for k, v in os.environ.items() if k not in drop}
         self.env.update(PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(path),
                         PYTHONNOUSERSITE="1", TF_CPP_MIN_LOG_LEVEL="2")
 
     def run(self, *args, cwd, timeout=900):
-        "Run `args` (the first a program of the venv's bin/) in `cwd`; the CompletedProcess."
+        "Run `args` (the first a program of the venv's bin/) in `cwd` within `scaled(timeout)` seconds; the CompletedProcess."
         return subprocess.run([str(self.bin / args[0]), *map(str, args[1:])], cwd=cwd, env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=scaled(timeout))
 
     def pip_install(self, *args, cwd):
         result = self.run("python", "-m", "pip", "install", "-q", *args, cwd=cwd, timeout=3600)

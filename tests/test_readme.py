@@ -4,7 +4,7 @@ A plain install into a fresh venv (the quick start, the snippet, the bundled dat
 import re, shlex, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, cli, scaled
 
 def readme_commands() -> list:
     "Each `deepseek-nb ...` command of the README's ```sh blocks, in order, as argument lists (comments dropped)."
@@ -43,7 +43,7 @@ def test_readme_commands_run_in_order(tmp_path):
 def test_readme_python_snippet_runs_twice(tmp_path):
     script = readme_python().replace('train_cfg, out=', 'train_cfg.replace(epochs=2, min_epochs=0), out=')
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=scaled(600))
         assert result.returncode == 0, result.stderr[-3000:]
         assert 0 < float(result.stdout.strip().splitlines()[-1]) <= 1
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["heads8"]

@@ -2,7 +2,7 @@
 import json, math, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import cli
+from conftest import cli, scaled
 
 TRIALS, EPOCHS = 3, 2
 
@@ -46,7 +46,7 @@ def test_panel_search_stop_and_resume(tmp_path):
     assert panel.running and panel.stop_button.disabled is False and panel.search_button.disabled
     panel.search_button.click()  # a second press while running: refused with a message
     assert "already running" in panel.status.value
-    assert panel.wait(600), "the search did not end in 10 minutes"
+    assert panel.wait(scaled(600)), f"the search did not end in {scaled(600):.0f} s"
     assert panel.error is None, panel.error
     _panel_rows_finite(panel, 2)
     assert panel.rows[0]["depth"] == preset("digits")[0].depth  # the preset first
@@ -56,17 +56,17 @@ def test_panel_search_stop_and_resume(tmp_path):
     assert (tmp_path / "two" / "results.csv").is_file()
     panel.trials.value = 3  # a different search into the finished one's folder: refused, with what to do
     panel.search_button.click()
-    assert panel.wait(300) and "tick 'replace an earlier search'" in panel.status.value, panel.status.value
+    assert panel.wait(scaled(300)) and "tick 'replace an earlier search'" in panel.status.value, panel.status.value
     assert len(pd.read_csv(tmp_path / "two" / "results.csv")) == 2  # the finished search is untouched
 
     # Stop while the second of three trials runs: the first one is kept, no third trial starts
     panel = SearchPanel("digits", trials=3, epochs=1, out=tmp_path / "three", redraw_interval=0.2)
     panel.search_button.click()
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + scaled(600)
     while len(panel.rows) < 1 and panel.running and time.monotonic() < deadline:
         time.sleep(0.05)
     panel.stop_button.click()
-    assert panel.wait(600)
+    assert panel.wait(scaled(600))
     assert panel.error is None, panel.error
     assert panel.result.stopped and 1 <= len(panel.rows) < 3, panel.status.value
     _panel_rows_finite(panel, len(panel.rows))
@@ -78,7 +78,7 @@ def test_panel_search_stop_and_resume(tmp_path):
 
     # the same settings again: the search resumes, the finished trials are not trained again
     panel.search_button.click()
-    assert panel.wait(600) and panel.error is None, panel.error
+    assert panel.wait(scaled(600)) and panel.error is None, panel.error
     _panel_rows_finite(panel, 3)
     assert (tmp_path / "three" / "trial-0" / "history.csv").read_text() == first
     assert "done: 3 trials" in panel.status.value and not panel.result.stopped
@@ -125,18 +125,18 @@ def _killed_after_first_trial(out: Path, *args) -> Path:
     with open(log, "wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     trial = out.parent / f".{out.name}.partial" / "trial-0"
-    deadline = time.monotonic() + 400
+    deadline = time.monotonic() + scaled(400)
     try:
         while not (trial / "metrics.json").is_file():
             assert process.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "trial 0 did not finish in 400 s"
+            assert time.monotonic() < deadline, f"trial 0 did not finish in {scaled(400):.0f} s"
             time.sleep(0.05)
         os.kill(process.pid, signal.SIGKILL)
-        process.wait(60)
+        process.wait(scaled(60))
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
-            process.wait(60)
+            process.wait(scaled(60))
     assert process.returncode == -signal.SIGKILL
     assert not out.exists() and not (out.parent / f".{out.name}.partial" / "results.csv").exists()
     return trial
