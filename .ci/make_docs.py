@@ -5,10 +5,13 @@ Quarto, which `nbdev_docs` uses, is not installable on these machines, so this s
 - executes every notebook in nbs/ with the `python3` kernel, `--jobs` at a time (default: one per CPU, at most
   4), each in its own temporary copy of nbs/ (so nothing the notebooks write lands in the work tree, and two
   notebooks writing `runs/digits` do not meet), skipping the cells flagged
-  with one of settings.ini's `tst_flags` (`#| slow`) exactly as `nbdev_test` does; the page says so;
+  with one of settings.ini's `tst_flags` (`#| slow`) exactly as `nbdev_test` does; the page says so; the
+  kernels draw figures inline whatever the shell's MPLBACKEND (a headless server's `Agg` would leave text);
 - renders a notebook whose code cells already hold their outputs (the walkthroughs) as stored, unexecuted,
-  and reuses the outputs of an earlier successful run while the notebook's code, the package and data/ are
-  unchanged (kept in _proc/docs_cache/, which git ignores; `--no-cache` runs everything afresh);
+  and reuses the outputs of an earlier successful run while the notebook's code, the package, data/, the
+  kernel's environment variables that change outputs and the versions of TensorFlow, Keras, NumPy,
+  matplotlib and ipykernel are unchanged (kept in _proc/docs_cache/, which git ignores; `--no-cache` runs
+  everything afresh);
 - hides `#| hide` cells, strips the `#|` directives from the shown code and puts the API reference (nbdev's
   `show_doc`: signature and docstring) after each `#| export` cell, as nbdev's docs do;
 - writes one page per notebook (`_docs/00_config.html`, ...) with its figures embedded, previous / next /
@@ -38,6 +41,12 @@ MATHJAX_PARTS = ["MathJax.js", "config/TeX-AMS_SVG-full.js", "config/local", "ex
 DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(.*?)\s*$")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 SCREENSHOT = ROOT / "docs" / "images" / "playground.png"
+# The kernels draw inline, whatever the shell says (MPLBACKEND=Agg on a headless server left `<Figure size ...>`
+# text where the figures belong). OUTPUT_ENV and OUTPUT_PACKAGES change what the notebooks show: they key the cache.
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+OUTPUT_ENV = ("MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL", "PYTHONHASHSEED", "TF_ENABLE_ONEDNN_OPTS", "CUDA_VISIBLE_DEVICES",
+              "KERAS_BACKEND")
+OUTPUT_PACKAGES = ("tensorflow", "keras", "numpy", "matplotlib", "ipykernel")
 
 
 def settings() -> dict:
@@ -95,6 +104,9 @@ def execute(nb, name: str, workdir: Path, skip: set, timeout: int):
     from nbconvert.preprocessors import ExecutePreprocessor
 
     class Executor(ExecutePreprocessor):
+        def setup_kernel(self, **kwargs):  # the kernel gets kernel_env(), not the shell's environment as it is
+            return super().setup_kernel(env=kernel_env(), **kwargs)
+
         def preprocess_cell(self, cell, resources, index):
             if index in skip: return cell, resources
             self.current = index
@@ -115,9 +127,21 @@ def execute(nb, name: str, workdir: Path, skip: set, timeout: int):
     return None
 
 
+def kernel_env() -> dict:
+    "The environment the notebooks run in: this process's, with KERNEL_ENV over it."
+    return {**os.environ, **KERNEL_ENV}
+
+
 def execution_key(nb, skip: set, lib: str) -> str:
-    "What a notebook's outputs depend on: its code cells, which of them run, the package, the bundled data."
+    """What a notebook's outputs depend on: its code cells, which of them run, the package, the bundled data,
+    the kernel's environment variables that change outputs (OUTPUT_ENV) and the versions of OUTPUT_PACKAGES."""
+    from importlib.metadata import PackageNotFoundError, version
     digest = hashlib.sha256(sys.version.encode())
+    env = kernel_env()
+    digest.update(repr([(name, env.get(name)) for name in OUTPUT_ENV]).encode())
+    for package in OUTPUT_PACKAGES:
+        try: digest.update(f"{package}=={version(package)}\0".encode())
+        except PackageNotFoundError: digest.update(f"{package} missing\0".encode())
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code": digest.update(f"{i in skip}\0{cell.source}\0".encode())
     for path in sorted([*(ROOT / lib).glob("*.py"), *(ROOT / "data").rglob("*")]):

@@ -10,6 +10,7 @@ chromium, Playwright or MathJax (libjs-mathjax), unless DEEPSEEK_NB_REQUIRE_BROW
 import json, os, re, subprocess, sys
 from pathlib import Path
 import pytest
+from conftest import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -40,9 +41,9 @@ def _git_status() -> set:
     return set(result.stdout.splitlines()) if result.returncode == 0 else set()
 
 
-def _make_docs(*args):
+def _make_docs(*args, env=None):
     result = subprocess.run([sys.executable, ".ci/make_docs.py", *map(str, args)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=scaled(600), env={**os.environ, **(env or {})})
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return result
 
@@ -69,7 +70,7 @@ def site(tmp_path_factory):
 
 def _typeset(page):
     "Wait until MathJax has finished with the page (the page template marks <body> when it has)."
-    page.wait_for_function("document.body.getAttribute('data-mathjax') === 'done'", timeout=30_000)
+    page.wait_for_function("document.body.getAttribute('data-mathjax') === 'done'", timeout=scaled(30_000))
 
 
 def _check_chapter(page, name: str):
@@ -110,7 +111,7 @@ def test_rendered_edition(site):
             context = browser.new_context(viewport=dict(width=1300, height=1000))
             context.route("**/*", refuse)
             page = context.new_page()
-            page.set_default_timeout(30_000)
+            page.set_default_timeout(scaled(30_000))  # milliseconds in Playwright
             page.on("requestfailed", lambda request: failed.append((request.url[:200], request.failure)))
             page.on("pageerror", lambda error: errors.append(str(error)))
 
@@ -167,3 +168,39 @@ def test_rendered_edition(site):
     missing = [(url, why) for url, why in failed if "ERR_ABORTED" not in (why or "")]  # aborted: page left
     assert not missing, f"requests that failed (missing files): {missing}"
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def _load_make_docs():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_docs", ROOT / ".ci" / "make_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_headless_shell_settings_do_not_reach_the_pages(tmp_path):
+    "With a headless server's MPLBACKEND=Agg in the shell, 00c_plotting's page still has its figures (no browser needed)."
+    mathjax = tmp_path / "mathjax"  # the builder only needs MathJax to exist; the page is read as text here
+    mathjax.mkdir(); (mathjax / "MathJax.js").write_text("")
+    _make_docs("--only", "00c_plotting", "--no-cache", "--jobs", "1", "--out", tmp_path / "site",
+               env=dict(MPLBACKEND="Agg", MATHJAX_DIR=str(mathjax)))
+    html = (tmp_path / "site" / "00c_plotting.html").read_text()
+    figures = re.findall(r'class="jp-RenderedImage[^"]*"[^>]*>\s*<img[^>]*src="data:image/png;base64,', html)
+    assert figures, "00c_plotting draws figures; its page built with MPLBACKEND=Agg has none"
+    assert "Figure size" not in html, re.findall(r".{80}Figure size.{80}", html)[:3]
+
+
+def test_the_cache_key_covers_how_the_notebooks_ran(monkeypatch):
+    "The shell's MPLBACKEND does not reach the kernels, so it keys nothing; a variable that changes outputs does."
+    import nbformat
+    make_docs = _load_make_docs()
+    nb = nbformat.read(ROOT / "nbs" / "00c_plotting.ipynb", as_version=4)
+    key = lambda: make_docs.execution_key(nb, set(), "deepseek_nb")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    before = key()
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert make_docs.kernel_env()["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+    assert key() == before
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    assert key() != before
