@@ -32,3 +32,12 @@ def assert_usage_error(result, words: str):
     assert "Traceback" not in result.stderr
 
 def pytest_configure(config): scaled(1)  # a bad DEEPSEEK_NB_TEST_TIMEOUT_FACTOR stops the run before any test
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`-n auto`, set in pyproject.toml) tests go to the workers by group: the tests that start
+    processes of their own (TensorFlow workers, JupyterLab and Chromium) form one group, run one after another (two
+    side by side would each get half a core); every other test goes with its file, so a file's module-scoped
+    fixture (a venv, a trained run) is made once."""
+    for item in items:
+        own = item.get_closest_marker("multiprocess") or item.get_closest_marker("browser")
+        item.add_marker(pytest.mark.xdist_group("own_processes" if own else item.path.name))

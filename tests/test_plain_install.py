@@ -39,8 +39,8 @@ class Venv:
         result = self.run("python", "-m", "pip", "install", "-q", *args, cwd=cwd, timeout=3600)
         assert result.returncode == 0, (args, result.stderr[-3000:])
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory):
+@pytest.fixture(scope="session")  # not "module": a worker of pytest-xdist may interleave another file's tests, and
+def venv(tmp_path_factory):  # a module fixture is then made again (a second install of TensorFlow)
     "A fresh venv with a non-editable `pip install` of a copy of the repository (its runtime requirements only)."
     tmp = tmp_path_factory.mktemp("plain_install")
     env = Venv(tmp / "venv")
