@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #59bbbf3e
 from __future__ import annotations
-import csv, os, re, warnings
+import csv, os, warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
