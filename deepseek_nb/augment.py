@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools, gzip, random, re
 import keras
 import numpy as np
-from .config import number_in, int_at_least
+from .config import number_in, int_at_least, one_of, TOKENS
 from .data import data_dir, Split
 from .tokens import choose_tokens, NO_SPACE_CHAR
 
@@ -234,7 +234,8 @@ def eda(
     """`n` augmented versions of `text`, each made by one EDA edit (synonym, insertion, swap, deletion, clause
     reordering; for `tokens="chars"` only insertion, swap and deletion, of characters)."""
     rates = dict(synonym=synonym, insertion=insertion, swap=swap, deletion=deletion, syntax=syntax)
-    chars = choose_tokens([text], tokens)[0] == "chars"
+    one_of("tokens", tokens, TOKENS)
+    chars = (choose_tokens([text])[0] if tokens == "auto" else tokens) == "chars"  # eda_split decides once
     edits = [((CHARACTER_EDITS if chars else EDITS)[k], r) for k, r in rates.items() if r and (k in CHARACTER_EDITS or not chars)]
     if chars and not edits and any(rates.values()):
         raise ValueError(

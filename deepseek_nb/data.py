@@ -942,7 +942,8 @@ def data_note(ds: Dataset, cfg: ModelConfig | None = None) -> str:
     cfg = cfg or ds.model_config()
     lines = [ds.summary(cfg)]
     if ds.kind == "text":
-        lines.append(f"tokens: {describe_tokens(cfg.tokens, ds._text_defaults(None, cfg.tokens)['no_space_share'])}")
+        stats = ds._text_defaults(None, cfg.tokens)  # a hand-made cfg may say "auto": what it resolves to
+        lines.append(f"tokens: {describe_tokens(stats['tokens'], stats['no_space_share'])}")
         cut = ds.truncation(cfg)
         lines += [f"note: {cut}"] if cut else []
     return "\n".join(lines)
