@@ -31,6 +31,38 @@ def assert_usage_error(result, words: str):
     assert len(errors) == 1 and words in errors[0], result.stderr
     assert "Traceback" not in result.stderr
 
+RECIPES = {  # name: how the shared run is trained (seeded; tests that need another configuration train their own)
+    "digits": lambda: ("digits", {}, dict(epochs=3, seed=0)),  # the digits preset, 3 epochs
+    "text": lambda: ("sentence_polarity", dict(width=8, embed_dim=8, vocab_size=500, sequence_length=20),
+                     dict(epochs=1, min_epochs=0, seed=0)),  # a small sentence_polarity model, 1 epoch
+}
+
+def _train_shared(name: str, folder: Path):
+    from deepseek_nb.config import preset
+    from deepseek_nb.data import load_dataset
+    from deepseek_nb.training import train
+    dataset, model_changes, train_changes = RECIPES[name]()
+    model_cfg, train_cfg = preset(dataset)
+    train(model_cfg.replace(**model_changes), load_dataset(dataset), train_cfg.replace(**train_changes), out=folder, overwrite=True)
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, worker_id):
+    """`trained(name, dest)`: a copy at `dest` of a run folder (a name of RECIPES) that the whole test run trains once.
+    The original sits in a folder every pytest-xdist worker of this run sees, made by the first worker to ask under a
+    file lock; tests get copies, so one that writes into its run (compress's default output) changes no other's."""
+    import fcntl, shutil
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "trained-runs"
+    shared.mkdir(exist_ok=True)
+    def copy(name: str, dest: Path) -> Path:
+        original = shared / name
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+            if not (original / "model.keras").is_file(): _train_shared(name, original)
+        shutil.copytree(original, dest)
+        return dest
+    return copy
+
 def pytest_configure(config): scaled(1)  # a bad DEEPSEEK_NB_TEST_TIMEOUT_FACTOR stops the run before any test
 
 def pytest_collection_modifyitems(config, items):

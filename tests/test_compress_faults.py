@@ -12,15 +12,9 @@ pytestmark = pytest.mark.slow  # real commands training or compressing models: m
 FAST = ["--epochs", "1", "--repeats", "2", "--tflite", "float32"]
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    "A tiny digits run folder (1 epoch, width 16) written by `deepseek_nb.training.train`."
-    from deepseek_nb.config import TrainConfig
-    from deepseek_nb.data import load_dataset
-    from deepseek_nb.training import train
-    data = load_dataset("digits")
-    model_cfg = data.model_config().replace(width=16)  # smaller widths give int8 TFLite files XNNPACK cannot prepare
-    out = tmp_path_factory.mktemp("faults") / "run"
-    train(model_cfg, data, TrainConfig(epochs=1, batch_size=64, seed=0), out=out)
+def run_folder(trained, tmp_path_factory):
+    "A copy of the test run's digits run folder (conftest.RECIPES)."
+    out = trained("digits", tmp_path_factory.mktemp("faults") / "run")
     assert (out / "model.keras").is_file() and (out / "config.json").is_file()
     return out
 

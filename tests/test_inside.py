@@ -5,9 +5,9 @@ import pytest
 import deepseek_nb  # noqa: F401 (first: keeps TensorFlow's start-up lines quiet)
 import keras
 from deepseek_nb.architecture import build_model, set_model_config
-from deepseek_nb.config import TrainConfig, preset
+from deepseek_nb.config import preset
 from deepseek_nb.data import Dataset, load_dataset
-from deepseek_nb.training import Run, train
+from deepseek_nb.training import Run
 from deepseek_nb.inside import (
     attention_over_time,
     conv_blocks,
@@ -29,11 +29,9 @@ def digits():
 
 
 @pytest.fixture(scope="module")
-def digits_run(digits, tmp_path_factory):
-    "The digits preset trained for 3 epochs (seeded), saved to a run folder."
-    cfg, _ = preset("digits")
-    folder = tmp_path_factory.mktemp("inside") / "digits_run"
-    return train(build_model(cfg, seed=0), digits, TrainConfig(epochs=3, seed=0), out=folder)
+def digits_run(trained, tmp_path_factory):
+    "The test run's digits run (the preset, 3 epochs, seeded: conftest.RECIPES)."
+    return Run.load(trained("digits", tmp_path_factory.mktemp("inside") / "digits_run"))
 
 
 @pytest.fixture(scope="module")

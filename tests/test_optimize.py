@@ -6,12 +6,9 @@ from conftest import cli
 pytestmark = pytest.mark.slow  # real commands training or compressing models: minutes
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    "A tiny digits run folder written by `deepseek-nb train` (2 epochs)."
-    out = tmp_path_factory.mktemp("compress") / "run"
-    result = cli("train", "--epochs", "2", "--width", "16", "--quiet", "--out", out)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+def run_folder(trained, tmp_path_factory):
+    "A copy of the test run's digits run folder (conftest.RECIPES)."
+    return trained("digits", tmp_path_factory.mktemp("compress") / "run")
 
 def test_compress_prints_the_table_as_json_and_writes_the_variants(run_folder, tmp_path):
     out = tmp_path / "compressed"
@@ -68,15 +65,9 @@ def test_compress_needs_a_run(tmp_path):
     result = cli("compress")
     assert result.returncode == 2 and "--run" in result.stderr
 
-def test_compress_on_a_text_run_makes_the_keras_variants_and_says_which_it_cannot(tmp_path):
+def test_compress_on_a_text_run_makes_the_keras_variants_and_says_which_it_cannot(trained, tmp_path):
     "TFLite cannot carry TextVectorization and the sentence polarity preset has no LSTM/GRU: Keras variants only, one line on why."
-    from deepseek_nb.config import preset
-    from deepseek_nb.data import load_dataset
-    from deepseek_nb.training import train
-    model_cfg, train_cfg = preset("sentence_polarity")
-    run = tmp_path / "text_run"
-    train(model_cfg.replace(width=8, embed_dim=8, vocab_size=500, sequence_length=20), load_dataset("sentence_polarity"),
-          train_cfg.replace(epochs=1, min_epochs=0), out=run)
+    run = trained("text", tmp_path / "text_run")  # a small sentence_polarity model (conftest.RECIPES)
     result = cli("compress", "--run", run, "--epochs", "1", "--repeats", "2", "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)

@@ -1,5 +1,5 @@
 """The README's lines run as written, in order, in a scratch folder: every `deepseek-nb` command of its shell blocks (training lines,
-compress's fine-tuning included, get a small `--epochs`), and its Python snippet twice in a row.
+compress's fine-tuning included, get `--epochs 1`; compress times 2 repeats of one TFLite mode), and its Python snippet twice in a row.
 A plain install into a fresh venv (the quick start, the snippet, the bundled data from another folder) is test_plain_install's."""
 import re, shlex, subprocess, sys
 from pathlib import Path
@@ -31,8 +31,8 @@ def test_readme_lists_the_commands_a_user_needs():
 def test_readme_commands_run_in_order(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")
     for args in readme_commands():
-        if args[0] in ("train", "compress", "sweep") and "--epochs" not in args:
-            args = args + ["--epochs", "1" if args[0] == "compress" else "2"]
+        if args[0] in ("train", "compress", "sweep") and "--epochs" not in args: args = args + ["--epochs", "1"]
+        if args[0] == "compress": args = args + ["--repeats", "2", "--tflite", "float32"]  # 36 s -> 20 s; test_optimize tries every mode
         result = cli(*args, cwd=tmp_path, timeout=900)
         assert result.returncode == 0, (args, result.stderr[-3000:])
         if args[0] in WHERE: assert WHERE[args[0]] in result.stdout + result.stderr, (args, result.stdout[-2000:])
