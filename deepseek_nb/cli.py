@@ -544,7 +544,7 @@ def cmd_train(args) -> int:
             f"Its state is in {target.staging}: run the same command again to resume it",
             file=sys.stderr,
         )
-        return 130
+        return getattr(run, "signal_status", 130)  # 129 SIGHUP, 143 SIGTERM: the training loop records which
     _report(run.metrics, target.folder)
     return 0
 
@@ -954,9 +954,9 @@ def main(argv=None) -> int:
             sweep=cmd_sweep,
         )
         return commands[args.command](args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGHUP/SIGTERM turned into one (its `status`: 129, 143)
         print("deepseek-nb: interrupted", file=sys.stderr)
-        return 130
+        return getattr(e, "status", 130)
     except Exception as e:
         status, message = _exit_status(e)
         print(f"deepseek-nb: {'error: ' if status == 2 else ''}{message}", file=sys.stderr)
