@@ -89,6 +89,15 @@ def test_chinese_walkthrough_prose_and_prints_are_chinese():
     assert len(translated) >= 6 and all(chinese(z) for z in translated)
 
 
+def test_the_chinese_walkthrough_needs_no_run_of_its_own():
+    """Its code is the English code but for presentation (above), and the English walkthrough runs in full below: what
+    is left to go wrong is a presentation value that is not plain text; a `lang=` must name a language the toolkit has."""
+    from deepseek_nb.i18n import LANGS
+    langs = [k.value.value for t, s in _cells(ZH) if t == "code" for node in ast.walk(ast.parse(s))
+             if isinstance(node, ast.Call) for k in node.keywords if k.arg == "lang"]
+    assert langs and all(lang in LANGS for lang in langs), langs
+
+
 @pytest.mark.parametrize(
     "change",
     [
