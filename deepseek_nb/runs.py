@@ -4,13 +4,14 @@
 
 # %% ../nbs/03a_runs.ipynb #4f2a7605
 from __future__ import annotations
-import contextlib, errno, json, os, shutil, time
+import contextlib, errno, json, os, shutil, stat, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MARKER', 'TOOLKIT_FILES', 'BadInput', 'RunFailed', 'DiskFull', 'check_space', 'write_atomic', 'FolderBusy',
-           'FolderLock', 'is_toolkit_folder', 'mark', 'marker', 'check_target', 'staging_path', 'swap_in', 'set_aside',
-           'Target', 'staged_folder', 'run_name', 'new_run_folder', 'interrupted_run']
+__all__ = ['MARKER', 'TOOLKIT_FILES', 'BadInput', 'RunFailed', 'DiskFull', 'check_space', 'write_atomic', 'refuse_link',
+           'FolderBusy', 'FolderLock', 'is_toolkit_folder', 'mark', 'marker', 'folder_kind', 'written_files',
+           'foreign_files', 'check_target', 'staging_path', 'swap_in', 'set_aside', 'Target', 'staged_folder',
+           'write_output', 'run_name', 'new_run_folder', 'interrupted_run']
 
 # %% ../nbs/03a_runs.ipynb #fc7972e1
 class BadInput(ValueError):
@@ -50,8 +51,9 @@ def check_space(folder, needs: int | None, margin: int = 1 << 20):
 # %% ../nbs/03a_runs.ipynb #ad1eb88e
 def write_atomic(path, content, needs: int | None = None) -> Path:
     """Write `content` (str, bytes, or a function writing to the `Path` it gets) to `path` through a temporary
-    name."""
+    name; a `path` that is a symbolic link is refused (see `check_target`)."""
     path = Path(path)
+    refuse_link(path, "file")
     path.parent.mkdir(parents=True, exist_ok=True)
     needs = (
         len(content.encode() if isinstance(content, str) else content)
@@ -83,6 +85,17 @@ def _nearly_full(folder: Path, needs: int | None) -> bool:
         return shutil.disk_usage(folder).free < max(needs or 0, 1 << 20)
     return False
 
+
+def refuse_link(path, kind: str = "file") -> Path:
+    "Refuse `path` if it is a symbolic link (to a file, a folder or nothing): the toolkit never writes through one."
+    path = Path(path)
+    if path.is_symlink():
+        raise BadInput(
+            f"{path} is a symbolic link to {os.readlink(path)}; deepseek-nb does not write through links: name a"
+            f" real {kind} (the link's target, say) or a new one"
+        )
+    return path
+
 # %% ../nbs/03a_runs.ipynb #52452f7a
 class FolderBusy(BadInput):
     "Another process holds the lock on this folder."
@@ -101,7 +114,7 @@ class FolderLock:
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while self.fd is None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -123,6 +136,26 @@ class FolderLock:
                 os.close(fd)
         return self
 
+    def _open(self) -> int:
+        "The lock file, made if missing; refused if its name is taken by something that is not a deepseek-nb lock."
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as e:
+            if e.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                raise
+            fd = None
+        if fd is not None:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_size <= 32:
+                pid = os.pread(fd, 32, 0).strip()
+                if not pid or pid.isdigit():  # empty while its maker writes the pid
+                    return fd
+            os.close(fd)
+        raise BadInput(
+            f"{self.path} is in the way: deepseek-nb locks {self.folder} with a file of that name, and this one is"
+            " not its own; move or rename it, or choose another folder"
+        )
+
     def release(self):
         if self.fd is None:
             return
@@ -139,7 +172,7 @@ class FolderLock:
 
 # %% ../nbs/03a_runs.ipynb #e8839a0c
 MARKER = ".deepseek-nb"
-TOOLKIT_FILES = {
+TOOLKIT_FILES = {  # what a folder whose marker lists no files may hold (folders from before the list)
     MARKER,
     "config.json",
     "history.csv",
@@ -158,10 +191,13 @@ TOOLKIT_FILES = {
 
 def is_toolkit_folder(path) -> bool:
     """Whether `path` is a folder deepseek-nb made (its marker file, or a run's config.json from before the
-    marker)."""
+    marker); a link is not."""
     path = Path(path)
-    if (path / MARKER).is_file():
-        return True
+    return not path.is_symlink() and ((path / MARKER).is_file() or _run_config(path))
+
+
+def _run_config(path: Path) -> bool:
+    "Whether `path` holds a run's config.json (its dataset, model and train)."
     try:
         config = json.loads((path / "config.json").read_text())
     except (OSError, ValueError):
@@ -184,6 +220,77 @@ def marker(folder) -> dict:
         return {}
     return note if isinstance(note, dict) else {}
 
+
+def folder_kind(folder) -> str | None:
+    """What `folder` holds ('run folder', 'sweep folder', ...: the `what` it was written as), from its marker; for
+    a folder from before the marker said so, from what it holds; None if that does not tell."""
+    folder = Path(folder)
+    note = marker(folder)
+    command = note.get("command")
+    if isinstance(note.get("kind"), str):
+        return note["kind"]
+    if "sweep" in note:
+        return "sweep folder"
+    if command == "compress":
+        return "output folder"
+    if isinstance(command, list) and command[:1] == ["train"] or _run_config(folder):
+        return "run folder"
+    listed = note.get("files")
+    if isinstance(listed, list) and "metrics.json" in listed and "predictions.csv" in listed:
+        return "evaluation folder"  # `deepseek-nb evaluate`'s output from before the marker said its kind
+    return None
+
+# %% ../nbs/03a_runs.ipynb #b7e41a55
+def _entries(folder: Path):
+    """`(path, nested)` for every file under `folder`, links not followed; a sub-folder with its own marker (a
+    nested output) is one entry, `nested` True."""
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            if (p / MARKER).is_file():
+                yield p, True
+            else:
+                yield from _entries(p)
+        else:
+            yield p, False
+
+
+def _leftover(p: Path) -> bool:
+    "A file the toolkit leaves only when killed: a temporary write (`.tmpPID.NAME`) or a lock file holding a pid."
+    name = p.name
+    if name.startswith(".tmp") and name[4:].split(".", 1)[0].isdigit():
+        return True
+    if name.startswith(".") and name.endswith(".lock") and p.is_file() and not p.is_symlink():
+        with contextlib.suppress(OSError):
+            pid = p.read_bytes().strip() if p.stat().st_size <= 32 else b"-"
+            return not pid or pid.isdigit()
+    return False
+
+
+def written_files(folder) -> list:
+    "Every file under `folder` as a relative path, but its marker and nested outputs (they have their own)."
+    folder = Path(folder)
+    return [p.relative_to(folder).as_posix() for p, nested in _entries(folder) if not (nested or p == folder / MARKER)]
+
+
+def foreign_files(folder) -> list:
+    """The files under the toolkit folder `folder` that deepseek-nb did not write, as relative paths: what its
+    marker does not record, nested outputs judged by their own markers."""
+    folder = Path(folder)
+    note = marker(folder)
+    written, listed = note.get("written"), note.get("files")
+    if not isinstance(written, list) and "kind" in note:
+        return []  # a staging folder, still being written: all of it is the toolkit's work in progress
+    legacy = not isinstance(written, list)  # from before the marker listed every file: its top-level names
+    names = TOOLKIT_FILES | set(listed if isinstance(listed, list) else []) if legacy else set(written) | {MARKER}
+    found = []
+    for p, nested in _entries(folder):
+        path = p.relative_to(folder).as_posix()
+        if nested:
+            found += [f"{path}/{f}" for f in foreign_files(p)]
+        elif (path.split("/")[0] if legacy else path) not in names and not _leftover(p):
+            found.append(path)
+    return found
+
 # %% ../nbs/03a_runs.ipynb #e5c210a4
 def _protected(folder: Path) -> bool:
     "`/`, the home folder, the current folder or any folder holding it."
@@ -199,6 +306,7 @@ def _protected(folder: Path) -> bool:
 def check_target(folder, overwrite: bool = False, what: str = "run folder", flag: str = "--force") -> Path:
     "Refuse `folder` as an output unless writing there can lose nothing (see above); returns it."
     folder = Path(folder)
+    refuse_link(folder, "folder")
     if str(folder) in ("~", ".", "..") or _protected(folder):
         home = str(folder) == "~" or folder.resolve() == Path.home().resolve()
         which = "your home folder" if home else "the root, the current folder or one that holds it"
@@ -212,14 +320,22 @@ def check_target(folder, overwrite: bool = False, what: str = "run folder", flag
             f"{folder} holds files that deepseek-nb did not make; it never replaces such a folder ({flag} or"
             " not): choose a new folder"
         )
+    kind = folder_kind(folder)
+    if kind not in (None, what):
+        raise BadInput(
+            f"{folder} holds a deepseek-nb {kind}, not a {what}; {flag} replaces only an earlier {what}:"
+            " choose another folder"
+        )
+    foreign = foreign_files(folder)
+    listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
     if not overwrite:
-        raise BadInput(f"{what} {folder} already exists; pass {flag} to replace it, or choose another folder")
-    written = TOOLKIT_FILES | set(marker(folder).get("files", []))
-    foreign = sorted(p.name for p in folder.iterdir() if p.name not in written)
+        also = f" (it holds files deepseek-nb did not write, which it keeps: move out {listed} first)"
+        also = also if foreign else ""
+        raise BadInput(f"{what} {folder} already exists; pass {flag} to replace it{also}, or choose another folder")
     if foreign:
         raise BadInput(
-            f"{folder} holds files deepseek-nb did not write ({', '.join(foreign[:5])}); move them out or"
-            " choose another folder"
+            f"{folder} holds files deepseek-nb did not write ({listed}); it never deletes them, {flag} or not:"
+            f" move them out of {folder}, or choose another folder"
         )
     return folder
 
@@ -230,23 +346,41 @@ def staging_path(folder) -> Path:
     return folder.parent / f".{folder.name}.partial"
 
 
-def swap_in(staging: Path, folder: Path):
-    """Replace `folder` by `staging` with two renames; the old folder is removed only once the new one is in
-    place."""
-    old = folder.parent / f".{folder.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if folder.exists():
+def _fresh(path: Path) -> Path:
+    "`path`, else `path-2`, `path-3`, ...: the first name nothing uses, so nothing of the user's is ever in the way."
+    candidate, n = path, 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def swap_in(staging: Path, folder: Path, old: Path | None = None):
+    """Replace `folder` by `staging` with two renames; the old folder moves to `old` (default: a fresh
+    `.NAME.old`) and is removed only once the new one is in place."""
+    old = _fresh(Path(old) if old is not None else folder.parent / f".{folder.name}.old")
+    moved = folder.exists()
+    if moved:
         folder.replace(old)
     staging.replace(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    if moved:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def set_aside(path: Path, why: str) -> Path:
-    "Rename `path` to a hidden `.NAME.WHY-TIMESTAMP` beside it (never deleted); returns the new path."
-    aside = path.parent / f".{path.name.lstrip('.')}.{why}-{time.strftime('%Y%m%d-%H%M%S')}"
+    "Rename `path` to a fresh hidden `.NAME.WHY-TIMESTAMP` beside it (never deleted); returns the new path."
+    aside = _fresh(path.parent / f".{path.name.lstrip('.')}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
     path.replace(aside)
     return aside
+
+
+def _own_sibling(path: Path, folder: Path, use: str):
+    "Refuse when `path`, a name the toolkit keeps beside `folder`, is taken by something it did not make."
+    if path.is_symlink() or (path.exists() and not (path.is_dir() and is_toolkit_folder(path))):
+        raise BadInput(
+            f"{path} is in the way: deepseek-nb keeps {use} of {folder} under that name, and this one is not its"
+            " own; move or rename it, or choose another folder"
+        )
 
 # %% ../nbs/03a_runs.ipynb #966e6e31
 class Target:
@@ -269,27 +403,45 @@ class Target:
         self.made_parent = not self.folder.parent.exists()
         self.lock.acquire()
         try:
-            old = self.folder.parent / f".{self.folder.name}.old"
-            if old.is_dir() and not self.folder.exists():
-                old.replace(self.folder)  # a swap cut off between its renames
+            self._finish_swap()
             check_target(self.folder, self.overwrite, self.what, self.flag)
-            if self.staging.exists() and not is_toolkit_folder(self.staging):
-                set_aside(self.staging, "unknown")
+            _own_sibling(self.staging, self.folder, "its work in progress")
             self.previous = marker(self.staging)  # who left the staging folder there, if anyone
-            mark(self.staging, **self.note)
+            mark(self.staging, kind=self.what, **self.note)
         except BaseException:
             self.lock.release()
             raise
         return self.staging
+
+    def _finish_swap(self):
+        """A swap cut off between its renames: the previous folder back in place; cut off before its clean-up:
+        the previous folder removed. Only a folder the staging or target marker names is touched."""
+        staged = marker(self.staging)
+        aside = staged.get("swap_aside") or marker(self.folder).get("swap_aside")
+        if aside is None and "files" in staged and not self.folder.exists():
+            aside = f".{self.folder.name}.old"  # a swap of an earlier version, which recorded no name
+        if not isinstance(aside, str) or "/" in aside:
+            return
+        old = self.folder.parent / aside
+        if not is_toolkit_folder(old) or not old.is_dir():
+            return
+        if not (self.folder.exists() or self.folder.is_symlink()):
+            old.replace(self.folder)
+        elif marker(self.folder).get("swap_aside") == aside and not foreign_files(old):
+            shutil.rmtree(old)
 
     def same_maker(self) -> bool:
         "Whether the staging folder found at `open` was left by this same command (the same note)."
         return all(self.previous.get(k) == v for k, v in self.note.items())
 
     def commit(self) -> Path:
+        "Check the target again, record every file written and the kind in the marker, swap the staging folder in."
         check_target(self.folder, self.overwrite, self.what, self.flag)
-        mark(self.staging, files=sorted(p.name for p in self.staging.iterdir()), **self.note)
-        swap_in(self.staging, self.folder)
+        old = _fresh(self.folder.parent / f".{self.folder.name}.old")
+        note = dict(kind=self.what, written=written_files(self.staging), **self.note)
+        mark(self.staging, swap_aside=old.name, **note)  # what `open` looks for if a kill cuts the swap off
+        swap_in(self.staging, self.folder, old)
+        mark(self.folder, **note)
         return self.folder
 
     def close(self):
@@ -328,6 +480,33 @@ def staged_folder(folder, overwrite: bool = True, what: str = "output folder", f
         raise
     finally:
         target.close()
+
+# %% ../nbs/03a_runs.ipynb #b3c9f1e2
+def write_output(path, content, needs: int | None = None) -> Path:
+    """Write one file into a folder others write too (`RUN/predictions/NAME.csv`) with `write_atomic`, and record
+    it in that folder's marker (made if missing); returns `path`."""
+    path = Path(path)
+    folder = path.parent
+    refuse_link(folder, "folder")
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder} is a file, not a folder; move it to write {path.name} there")
+    lock = FolderLock(folder)
+    for _ in range(200):  # another writer adding its file to the marker: wait for it (up to ~10 s)
+        with contextlib.suppress(FolderBusy):
+            lock.acquire()
+            break
+        time.sleep(0.05)
+    else:
+        lock.acquire()  # still busy: says which process holds it
+    try:
+        write_atomic(path, content, needs)
+        note = marker(folder)
+        note.pop("made_by", None)
+        files = [*(note.get("written") or []), *(note.pop("files", None) or []), path.name]
+        mark(folder, **dict(note, written=sorted(set(files))))
+    finally:
+        lock.release()
+    return path
 
 # %% ../nbs/03a_runs.ipynb #beb20bbf
 _GENERIC = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig
-from .runs import BadInput, Target, mark, marker, set_aside, write_atomic
+from .runs import BadInput, Target, mark, marker, new_run_folder, set_aside, staging_path, write_atomic
 from .plotting import new_figure
 
 # %% auto #0
@@ -73,6 +73,12 @@ def _oracle(hp, trials: int, seed: int, objective: str, stop=None):
                 )
             return super().populate_space(trial_id)
 
+        def save(self):  # through a temporary name, as every file here: a Ctrl-C while writing leaves the last state
+            write_atomic(Path(self._get_oracle_fname()), json.dumps(self.get_state()))
+
+        def _save_trial(self, trial):
+            write_atomic(Path(self._get_trial_dir(trial.trial_id)) / "trial.json", json.dumps(trial.get_state()))
+
     return PresetFirst(
         objective=keras_tuner.Objective(objective, "min"), max_trials=trials, hyperparameters=hp, seed=seed
     )
@@ -100,6 +106,10 @@ def _tuner_class():
             self.data, self.model_cfg, self.train_cfg, self.folder = data, model_cfg, train_cfg, folder
             self.on_trial, self.callbacks = on_trial, callbacks
 
+        def save(self):  # the oracle's and the tuner's state through temporary names (see `_oracle`)
+            self.oracle.save()
+            write_atomic(Path(self._get_tuner_fname()), json.dumps(self.get_state()))
+
         def run_trial(self, trial, *args, **kwargs):
             from deepseek_nb.training import train
 
@@ -111,6 +121,8 @@ def _tuner_class():
                 run = _finished_run(folder, model_cfg, train_cfg) or train(
                     model_cfg, self.data, train_cfg, out=folder, callbacks=extra
                 )
+            if run.interrupted:
+                raise _interrupted(trial.trial_id, self.folder, run)
             if self.on_trial is not None:
                 self.on_trial(trial.trial_id, run)
             best = run.best_epoch or 0
@@ -119,6 +131,20 @@ def _tuner_class():
             }
 
     return RunTuner
+
+
+def _interrupted(trial_id: str, folder: Path, run) -> KeyboardInterrupt:
+    """What stops the sweep when a trial's training was interrupted (Ctrl-C, SIGHUP, SIGTERM): a `KeyboardInterrupt`
+    KerasTuner does not catch, so the trial is not recorded as finished; its `status` is the exit status (130, 129,
+    143)."""
+    warnings.warn(
+        f"the sweep was interrupted in trial {trial_id}; its state is in {folder}: the same command (or call)"
+        " resumes it",
+        stacklevel=4,
+    )
+    stop = KeyboardInterrupt(f"sweep interrupted in trial {trial_id}")
+    stop.status = getattr(run, "signal_status", 130)
+    return stop
 
 # %% ../nbs/07_sweep.ipynb #ab4f1a1f
 class Sweep:
@@ -199,6 +225,7 @@ def sweep(
     callbacks=None,
     stop=None,
     configs=None,
+    flag: str = "--force (overwrite=True)",
 ) -> Sweep:
     """Search around the preset of `dataset` with `trials` KerasTuner random-search trials.
 
@@ -216,6 +243,7 @@ def sweep(
             (`Sweep.stopped` is True); the folder stays staged, and the same call resumes it.
         configs: a `(ModelConfig, TrainConfig)` pair to search around instead of the data set's
             choice (the Playground's current settings); `epochs` still caps it.
+        flag: how the caller names `overwrite` in messages (the command line: `--force`).
     """
     from deepseek_nb.data import Dataset, load_dataset
 
@@ -225,14 +253,14 @@ def sweep(
     model_cfg, train_cfg = _start(data, epochs, configs)
     hp = search_space(model_cfg, train_cfg)
     objective = "val_loss"
-    folder = Path(out) if out is not None else Path("runs") / f"sweep-{data.name}"
-    sweep_note = dict(dataset=data.name, trials=trials, seed=seed, epochs=epochs, space=hp.get_config())
+    sweep_note = dict(data=_data_identity(data), trials=trials, seed=seed, epochs=epochs, space=hp.get_config())
     if configs is not None:  # another start is another sweep
         sweep_note["start"] = dict(model=model_cfg.to_dict(), train=train_cfg.to_dict())
     sweep_note = json.loads(json.dumps(sweep_note, default=str))  # as the marker file will hold it
+    folder = Path(out) if out is not None else _default_folder(data.name, sweep_note)
     if not overwrite and marker(folder).get("sweep") == sweep_note:
         return Sweep.load(folder)  # this very sweep, finished: nothing to train
-    target = Target(folder, overwrite, what="sweep folder", flag="overwrite=True", sweep=sweep_note)
+    target = Target(folder, overwrite, what="sweep folder", flag=flag, sweep=sweep_note)
     staging = target.open()
     try:
         if not target.same_maker() and any(p.name != ".deepseek-nb" for p in staging.iterdir()):
@@ -263,6 +291,32 @@ def sweep(
     finally:
         target.close()
     return result
+
+
+def _data_identity(data) -> dict:
+    """What makes two data sets the same for a sweep: the name, the file or folder it came from and a hash of the
+    contents, as a run's config.json records them."""
+    import hashlib
+    import numpy as np
+
+    digest = hashlib.sha256()
+    digest.update(
+        "\x00".join(map(str, data.x)).encode() if data.kind == "text" else np.ascontiguousarray(data.x).tobytes()
+    )
+    digest.update(np.ascontiguousarray(data.y).tobytes())
+    path = data.info.get("user_path")
+    return dict(name=data.name, path=str(Path(path).resolve()) if path else None, sha256=digest.hexdigest())
+
+
+def _default_folder(name: str, note: dict) -> Path:
+    """Without `out`: the `runs/sweep-NAME[-N]` holding this same sweep (finished or interrupted), else the first free
+    one, so other data of the same name (or the same data changed) sweeps into a folder of its own."""
+    root, base = Path("runs"), f"sweep-{name}"
+    found = {p.name.removeprefix(".").removesuffix(".partial") for p in root.glob(f"*{base}*")} if root.is_dir() else ()
+    for candidate in sorted(found):
+        if note in (marker(root / candidate).get("sweep"), marker(staging_path(root / candidate)).get("sweep")):
+            return root / candidate
+    return new_run_folder(root, base)
 
 
 def _start(data, epochs: int | None, configs) -> tuple:
