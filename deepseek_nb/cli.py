@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, contextlib, errno, json, shlex, sys, traceback, warnings
+import argparse, contextlib, errno, json, os, shlex, sys, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, TFLITE_MODES, OPTIMIZERS, RNNS, SCHEDULES, TOKENS
 from deepseek_nb.runs import (
@@ -65,6 +65,20 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
     return value
 
+
+_MAX_SEED = 2**32 - 1  # the largest seed NumPy's and scikit-learn's random generators take
+
+
+def _seed(text: str) -> int:
+    "A random seed (`--seed`): a whole number from 0 to `_MAX_SEED`."
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= value <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {_MAX_SEED}, got {text}")
+    return value
+
 # %% ../nbs/06_cli.ipynb #67e7b5b4
 def _number(text: str) -> float:
     try:
@@ -111,6 +125,18 @@ def _tflite_modes(text: str) -> tuple:
     return modes
 
 
+def _add_column_flags(parser, default: str = "{}"):
+    """`--text-column` and `--label-column`, for every command that reads a CSV of texts; `default` says what
+    they default to (`{}`: the loader's `text` and `label`)."""
+    parser.add_argument("--text-column", help=f"CSV column holding the texts (default: {default.format('text')})")
+    parser.add_argument(
+        "--label-column", help=f"CSV column holding the labels (default: {default.format('label')})"
+    )
+
+
+_RUNS_COLUMNS = "the run's, else {}"  # a run records the columns it was trained on
+
+
 def add_compress_parser(commands):
     "Add the `compress` command to the `deepseek-nb` sub-command parsers."
     c = commands.add_parser(
@@ -121,6 +147,7 @@ def add_compress_parser(commands):
         "of every variant.",
     )
     c.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
+    _add_column_flags(c, _RUNS_COLUMNS)  # compress fine-tunes on the run's own data set
     c.add_argument("--sparsity", type=_share, default=0.8, help="unstructured target sparsity (default: 0.8)")
     c.add_argument(
         "--fraction",
@@ -166,8 +193,12 @@ def add_evaluate_parsers(commands):
         required=True,
         help="bundled name, .csv file, .npz file or folder of images in class sub-folders",
     )
-    e.add_argument("--text-column", help="CSV column holding the texts (default: text)")
-    e.add_argument("--label-column", help="CSV column holding the labels (default: label)")
+    _add_column_flags(e, _RUNS_COLUMNS)
+    e.add_argument(
+        "--out",
+        type=Path,
+        help="a new folder for the confusion matrix, metrics and predictions (default: RUN/evaluations/NAME)",
+    )
     e.add_argument(
         "--json",
         action="store_true",
@@ -187,7 +218,7 @@ def add_evaluate_parsers(commands):
         required=True,
         help="image file, folder of images, .csv file or .txt file (or a folder of them)",
     )
-    p.add_argument("--text-column", default="text", help="CSV column holding the texts (default: text)")
+    p.add_argument("--text-column", help="CSV column holding the texts (default: the run's, else text)")
     p.add_argument(
         "--out",
         type=Path,
@@ -218,8 +249,9 @@ def add_sweep_parser(commands):
         type=_positive_int,
         help="cap each trial's epochs (default: the preset's, early stopping on)",
     )
+    _add_column_flags(s)
     s.add_argument(
-        "--seed", type=int, default=0, help="seed of the search: which settings are drawn (default: 0)"
+        "--seed", type=_seed, default=0, help="seed of the search: which settings are drawn (default: 0)"
     )
     s.add_argument("--out", type=Path, help="sweep folder (default: runs/sweep-NAME)")
     s.add_argument(
@@ -231,6 +263,12 @@ def add_sweep_parser(commands):
 
 def cmd_sweep(args) -> int:
     "Run (or resume) a sweep; print a table of the trials, or JSON with `--json`."
+    _check_output(args.out or Path("runs") / "sweep", args.out is not None, args.dataset)
+    dataset = args.dataset
+    if _given_columns(args):  # the sweep loads a name or path with the loader's default columns
+        from deepseek_nb.data import load_dataset
+
+        dataset = load_dataset(args.dataset, **_given_columns(args))
     _import_tensorflow()
     from deepseek_nb.sweep import sweep
 
@@ -247,7 +285,7 @@ def cmd_sweep(args) -> int:
         sys.stderr
     ):  # KerasTuner prints its progress: keep stdout for the results
         result = sweep(
-            args.dataset,
+            dataset,
             args.trials,
             out=args.out,
             overwrite=args.force,
@@ -290,8 +328,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="a separate test set (same kind of file or folder) to score the model on, instead of splitting "
              "one off",
     )
-    t.add_argument("--text-column", help="CSV column holding the texts (default: text)")
-    t.add_argument("--label-column", help="CSV column holding the labels (default: label)")
+    _add_column_flags(t)
     t.add_argument(
         "--image-size",
         type=_positive_int,
@@ -333,7 +370,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--learning-rate", type=_positive_float, help="peak learning rate")
     t.add_argument("--batch-size", type=_positive_int, help="samples per batch")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     t.add_argument(
         "--out",
         type=Path,
@@ -384,7 +421,8 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the label-error check (the one that trains quick models)",
     )
-    a.add_argument("--seed", type=int, default=0, help="random seed for splits and folds (default: 0)")
+    _add_column_flags(a)
+    a.add_argument("--seed", type=_seed, default=0, help="random seed for splits and folds (default: 0)")
     add_compress_parser(commands)
     add_evaluate_parsers(commands)
     add_sweep_parser(commands)
@@ -409,6 +447,19 @@ def _load(args, source=None, like=None):
         class_names=like.class_names if like is not None else None,
     )
     return load_dataset(source or args.dataset, **{k: v for k, v in options.items() if v is not None})
+
+
+def _given_columns(args) -> dict:
+    "The CSV columns the user named with `--text-column` and `--label-column`, as `load_dataset` options."
+    return {k: getattr(args, k) for k in ("text_column", "label_column") if getattr(args, k, None) is not None}
+
+
+def _run_columns(args, run) -> dict:
+    """The CSV columns to read for `run`: the flags given, else those the run was trained with (`train` records
+    the flags given in the run folder's marker), else None (the loader's `text` and `label`)."""
+    recorded = marker(run.folder).get("columns") if run.folder is not None else None
+    recorded = recorded if isinstance(recorded, dict) else {}
+    return {k: getattr(args, k, None) or recorded.get(k) for k in ("text_column", "label_column")}
 
 
 def _configs(args, data) -> tuple[ModelConfig, TrainConfig]:
@@ -444,6 +495,43 @@ def _data_note(data, model_cfg) -> str:
 
     return f"data: {data_note(data, model_cfg)}"
 
+# %% ../nbs/06_cli.ipynb #551c30e0
+def _check_writable(path, fix: str) -> Path:
+    """Refuse the output `path` unless the nearest folder that exists above it is a folder this process may
+    write in; `fix` says what to do instead. Returns `path`."""
+    path = Path(path)
+    above = next((p for p in path.absolute().parents if p.exists()), path.absolute())  # `/` has no parent
+    if not above.is_dir():
+        raise BadInput(f"{above} is a file, not a folder, so {path} cannot be made in it; {fix}")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise BadInput(f"{above} is read-only, so {path} cannot be written there; {fix}")
+    return path
+
+
+def _check_outside_data(out, sources) -> Path:
+    "Refuse the output folder `out` if it lies in (or is) a data folder of `sources` (paths or bundled names)."
+    from deepseek_nb.data import BUNDLED, KERAS_DATASETS
+
+    where = Path(out).resolve()
+    for source in sources:
+        if source is None or str(source) in BUNDLED or str(source) in KERAS_DATASETS:
+            continue
+        data = Path(str(source)).resolve()
+        if data.is_dir() and (where == data or data in where.parents):
+            shown = source if Path(str(source)).name not in ("", "..") else data  # `.`: say which folder
+            raise BadInput(
+                f"{out} is inside the data folder {shown}, where the toolkit's outputs would sit among the data; "
+                f"run deepseek-nb from another folder, or pass --out with a folder outside {shown}"
+            )
+    return Path(out)
+
+
+def _check_output(out, chosen: bool, *sources) -> Path:
+    """The checks above for the output `out` (`chosen`: the user named it with `--out`) of a command reading
+    `sources`."""
+    _check_outside_data(out, sources)
+    return _check_writable(out, "choose another --out" if chosen else "pass --out with a place you can write")
+
 # %% ../nbs/06_cli.ipynb #626be22d
 _NOT_THE_RUN = ("out", "force", "quiet", "verbose", "backup_seconds", "command")
 
@@ -456,16 +544,17 @@ def _command(args) -> list:
 def _train_target(args) -> Target:
     """The locked run folder: `--out`, else the newest interrupted run of the same command, else a new
     `runs/NAME[-N]`."""
-    command = _command(args)
+    command, columns = _command(args), _given_columns(args)
+    note = dict(command=command, **({"columns": columns} if columns else {}))  # compress and evaluate read them
     if args.out is not None:
-        return _opened(Target(args.out, args.force, command=command, force=args.force))
+        return _opened(Target(args.out, args.force, force=args.force, **note))
     name = run_name(args.dataset)
     for _ in range(
         100
     ):  # another copy may take the same new folder between our look and our lock: take the next
         folder = interrupted_run("runs", name, command) or new_run_folder("runs", name)
         try:
-            return _opened(Target(folder, False, command=command))
+            return _opened(Target(folder, False, **note))
         except BadInput:
             if not Path(folder).exists():
                 continue
@@ -479,18 +568,18 @@ def _opened(target: Target) -> Target:
 
 # %% ../nbs/06_cli.ipynb #9676ecdf
 def cmd_train(args) -> int:
+    out = args.out if args.out is not None else Path("runs") / run_name(args.dataset)
+    _check_output(out, args.out is not None, args.dataset, args.test)
     target = _train_target(args)  # before TensorFlow: a second copy is refused at once
     try:
         data = _load(args)
         _check_augment(args, data)  # before _configs, which derives a text set's vocabulary
         model_cfg, train_cfg = _configs(args, data)
-        splits = (
-            data.split_with_test(
-                _load(args, args.test, like=data), train_cfg.validation_fraction, train_cfg.seed
-            )
-            if args.test
-            else None
-        )
+        splits = None
+        if args.test:
+            test = _load(args, args.test, like=data)
+            splits = data.split_with_test(test, train_cfg.validation_fraction, train_cfg.seed)
+            _note_overlap(args, data, test)
         _import_tensorflow(args.verbose)
         resuming = (target.staging / "backup" / "progress.json").exists() and (
             not args.force or target.same_maker()
@@ -549,6 +638,21 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _note_overlap(args, data, test):
+    "A note when samples of the `--test` set are also in the training data: the test score would be too high."
+    from deepseek_nb.audit import train_test_overlap
+
+    shared = train_test_overlap(data, test)
+    if shared:
+        audit = ["deepseek-nb", "audit", "--dataset", str(args.dataset), "--test", str(args.test)]
+        audit += [w for k, v in _given_columns(args).items() for w in ("--" + k.replace("_", "-"), v)]
+        warnings.warn(
+            f"{len(shared)} of the {len(test)} samples of the test set {args.test} are also in the training data "
+            f"{args.dataset}: the test score counts them as unseen and will be too high; "
+            f"`{shlex.join(audit)}` lists them"
+        )
+
+
 def _augmented_model(model_cfg: ModelConfig, train_cfg: TrainConfig, splits):
     """The model the Playground trains with its augmentation box ticked: `build_model` adapted to the
     training split, the augmentation layer in front."""
@@ -602,7 +706,9 @@ def _flagged(model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[dict, dict
     length and vocabulary (derived from the data otherwise); `(train_changes, model_changes)`."""
     model = {f: getattr(model_cfg, f) for f in _CONTROL_MODEL}
     if model_cfg.input_kind == "text":
-        model.update(sequence_length=model_cfg.sequence_length, vocab_size=model_cfg.vocab_size, tokens=model_cfg.tokens)
+        model.update(
+            sequence_length=model_cfg.sequence_length, vocab_size=model_cfg.vocab_size, tokens=model_cfg.tokens
+        )
     train = {f: getattr(train_cfg, f) for f in _CONTROL_TRAIN}
     return dict(train, seed=train_cfg.seed), model
 
@@ -731,9 +837,10 @@ def cmd_audit(args) -> int:
 
     if args.npz is not None and not (args.npz.suffix == ".npz" and args.npz.is_file()):
         raise UsageError(f"--npz: {args.npz} is not an existing .npz file")
-    data = load_dataset(args.npz if args.npz is not None else args.dataset)
+    columns = _given_columns(args)
+    data = load_dataset(args.npz if args.npz is not None else args.dataset, **columns)
     test = (
-        load_dataset(args.test, **({"class_names": data.class_names} if data.class_names else {}))
+        load_dataset(args.test, **columns, **({"class_names": data.class_names} if data.class_names else {}))
         if args.test
         else None
     )
@@ -747,13 +854,18 @@ def cmd_audit(args) -> int:
 # %% ../nbs/06_cli.ipynb #932f4cee
 def cmd_evaluate(args) -> int:
     "Score a run on another data set; write the confusion matrix, metrics and predictions beside the run."
+    if args.out is not None:
+        if args.out.exists() and not (args.out.is_dir() and not any(args.out.iterdir())):
+            raise BadInput(f"--out {args.out} exists; evaluate writes a new (or empty) folder: choose another --out")
+        check_target(args.out, what="output folder", flag="--out")  # not the current folder, nor home
+    _check_output(args.out or args.run / "evaluations" / run_name(args.dataset), args.out is not None, args.dataset)
     _import_tensorflow()
     from deepseek_nb.training import Run
 
     run = Run.load(args.run)
-    result = run.evaluate(args.dataset, args.text_column, args.label_column)
+    result = run.evaluate(args.dataset, **_run_columns(args, run))
     summary = result.to_dict()
-    folder = new_run_folder(args.run / "evaluations", run_name(args.dataset))
+    folder = args.out or new_run_folder(args.run / "evaluations", run_name(args.dataset))
     with staged_folder(folder, overwrite=False, what="evaluation folder") as staging:
         write_atomic(
             staging / "metrics.json",
@@ -794,11 +906,12 @@ def cmd_predict(args) -> int:
         raise BadInput(f"{args.out} exists; deepseek-nb never replaces a file: choose another --out")
     if args.out is not None and args.out.suffix.lower() != ".csv":
         raise BadInput(f"--out must name a .csv file. Received: {args.out}")
+    _check_output(args.out or args.run / "predictions" / f"{run_name(args.input)}.csv", args.out is not None)
     _import_tensorflow()
     from deepseek_nb.training import Run
 
     run = Run.load(args.run)
-    table = run.predict(args.input, args.text_column)
+    table = run.predict(args.input, _run_columns(args, run)["text_column"] or "text")
     out = args.out or new_run_folder(args.run / "predictions", run_name(args.input), ".csv")
     with FolderLock(out):
         if out.exists():
@@ -864,13 +977,13 @@ def _print_compressed(table, written: list, as_json: bool):
 
 def cmd_compress(args) -> int:
     "Compress the model of `--run`; write the variants, `compare.csv` and `compare.png`; print the table."
-    out = _compress_target(args.run, args.out)  # before TensorFlow and before any work
+    out = _check_output(_compress_target(args.run, args.out), args.out is not None)  # before any work
     _import_tensorflow()
     from deepseek_nb.training import Run
     from deepseek_nb.optimize import compress
 
     run = Run.load(args.run)
-    data = run.load_data()
+    data = run.load_data(None, **_run_columns(args, run))
     log = lambda message: print(f"[compress] {message}", file=sys.stderr, flush=True)
     train_cfg = run.train_config
     cfg = TrainConfig(

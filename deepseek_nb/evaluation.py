@@ -143,13 +143,14 @@ def _classification(model, part: Split, kind: str, class_names: list, prediction
     "The `Evaluation` of class probabilities: cross-entropy per sample, accuracy, macro F1, report."
     from sklearn import metrics as skm
     y, chosen, labels = part.y.astype(int), predictions.argmax(-1), list(range(len(class_names)))
+    present = sorted(set(y.tolist()))  # the classes the data holds: a test set of one class is a fair question
     losses = -np.log(np.clip(predictions[np.arange(len(y)), y], 1e-12, 1.0))
-    f1 = skm.f1_score(y, chosen, average="macro", labels=labels, zero_division=0)
+    f1 = skm.f1_score(y, chosen, average="macro", labels=present, zero_division=0)
     result = dict(accuracy=float(skm.accuracy_score(y, chosen)), loss=float(losses.mean()),
                   macro_f1=float(f1))
-    report = skm.classification_report(y, chosen, labels=labels, target_names=class_names, digits=3,
-                                       zero_division=0)
-    confusion = skm.confusion_matrix(y, chosen, labels=labels)
+    report = skm.classification_report(y, chosen, labels=present, target_names=[class_names[i] for i in present],
+                                       digits=3, zero_division=0)
+    confusion = skm.confusion_matrix(y, chosen, labels=labels)  # every class of the model, present or not
     return Evaluation(model, part, kind, class_names, predictions, losses, result, report, confusion, sources)
 
 def _regression(model, part: Split, kind: str, predictions, sources) -> Evaluation:
