@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_data.ipynb #59bbbf3e
 from __future__ import annotations
-import csv, os, warnings
+import codecs, csv, os, warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 from .config import ModelConfig, TrainConfig, preset, PRESETS, one_of
+from .runs import is_toolkit_folder
 from .tokens import choose_tokens, describe_tokens, tokenize
 
 # %% auto #0
@@ -286,15 +287,157 @@ def windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.lib.stride_tricks.sliding_window_view(values, window)[:-1].copy()
     return x, values[window:].copy()
 
-# %% ../nbs/02_data.ipynb #6c1af057
+# %% ../nbs/02_data.ipynb #906d6c79
 def _listing(items, k: int = 5) -> str:
     "The first `k` items, and how many more."
     items = list(items)
     return ", ".join(map(str, items[:k])) + (f" and {len(items) - k} more" if len(items) > k else "")
 
 
-def _read_csv(path: Path, encoding: str = "utf-8-sig") -> tuple[list, list]:
-    "The header and the non-blank rows of a CSV file, each row with the line of the file it starts on."
+def _file_kind(path: Path) -> str:
+    "What `path` is: 'a regular file', 'a folder', 'a FIFO', 'a socket', 'a device', 'a broken link' or 'missing'."
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a broken link" if os.path.islink(path) else "missing"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+
+
+def _check_regular(path: Path, shown=None):
+    "Refuse `path` unless it is a regular file (a FIFO or a device would block the reader or never end)."
+    kind = _file_kind(path)
+    if kind != "a regular file":
+        raise ValueError(f"{shown or path} is {kind}, not a regular file: deepseek-nb reads data only from files")
+
+# %% ../nbs/02_data.ipynb #b0a7a8bc
+def _check_not_toolkit(folder: Path):
+    "Refuse a folder deepseek-nb made (a run, a sweep) given as data: its plots would be read as images."
+    if is_toolkit_folder(folder):
+        raise ValueError(
+            f"{folder} is a folder deepseek-nb made (a run or a sweep), not data: give the folder of your own files"
+        )
+
+
+def _walk_files(folder: Path, suffixes) -> tuple[list, list]:
+    """The regular files below `folder` (any depth) with one of `suffixes` in any case, in walk order, and those
+    left out for not being regular files; hidden files and folders and the toolkit's own folders are not read."""
+    found, odd = [], []
+    if is_toolkit_folder(folder):
+        return found, odd
+    for root, dirs, names in os.walk(folder):  # a folder named like an image is walked, not read
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not is_toolkit_folder(Path(root) / d))
+        for f in (Path(root) / n for n in sorted(names) if not n.startswith(".")):
+            if f.suffix.lower() in suffixes:
+                (found if _file_kind(f) == "a regular file" else odd).append(f)
+    return found, odd
+
+
+def _note_skipped(folder: Path, odd: list):
+    "One line naming what `_walk_files` left out below `folder` for not being a regular file."
+    if odd:
+        what = [f"{f.relative_to(folder)} ({_file_kind(f)})" for f in odd]
+        warnings.warn(f"{folder}: skipped what is not a regular file: {_listing(what, 3)}", stacklevel=4)
+
+# %% ../nbs/02_data.ipynb #e4daa682
+_TEXT_BLOCK = 1 << 16  # bytes looked at, at each end of a text file, before it is read
+_MEMORY_PER_BYTE = 2  # memory a text takes once read, per byte of the file: its characters as Python strings ...
+_MEMORY_PER_LINE = 400  # ... and, per line (CSV row), a list, a string object per cell and its line number
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _memory_limit(memory_limit: int | None = None) -> tuple[int, str]:
+    "The bytes a load may take and why: `memory_limit` if given, else half the available memory."
+    if memory_limit is not None:
+        return memory_limit, "the limit given"
+    return _available_memory() // 2, "half the available memory"
+
+
+def _check_text_memory(shown: str, size: int, lines: int, memory_limit: int | None = None):
+    "Refuse, before reading, `size` bytes of text in `lines` lines that would take more memory than the limit."
+    (limit, why), need = _memory_limit(memory_limit), size * _MEMORY_PER_BYTE + lines * _MEMORY_PER_LINE
+    if need > limit:
+        raise ValueError(
+            f"{shown} is {_bytes(size)}: reading it takes about {_bytes(need)} of memory, more than"
+            f" {_bytes(limit)} ({why}); use a part of it, or a machine with more memory"
+        )
+
+# %% ../nbs/02_data.ipynb #a02fcd7b
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _nul_bytes(shown: str, what: str) -> ValueError:
+    return ValueError(f"{shown} holds NUL bytes: a binary or sparse file, not {what}; save it as UTF-8 text")
+
+
+def _not_encoded(shown: str, e: UnicodeDecodeError, encoding: str, how: str = "Save it as UTF-8") -> ValueError:
+    name = "utf-8" if encoding == "utf-8-sig" else encoding
+    byte = e.object[e.start : e.start + 1]
+    return ValueError(f"{shown} is not {name} text (byte {byte!r} at position {e.start}). {how}")
+
+
+def _text_encoding(path: Path, shown: str, what: str, encoding="utf-8-sig", memory_limit=None) -> str:
+    """Refuse, before reading it, a file that cannot be `what` (not a regular file, empty, NUL bytes in its first or
+    last block) or that memory cannot hold; the encoding to read it with (UTF-16/32 after their byte-order mark)."""
+    _check_regular(path, shown)
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{shown} is empty (0 bytes): it holds no {what}")
+    with open(path, "rb") as f:
+        head = f.read(_TEXT_BLOCK)
+        f.seek(max(0, size - _TEXT_BLOCK) // 4 * 4)  # whole UTF-16/32 code units
+        tail = f.read(_TEXT_BLOCK)
+    if encoding == "utf-8-sig":  # the default: a UTF-16/32 byte-order mark says the file is in that one
+        encoding = next((name for bom, name in _BOMS if head.startswith(bom)), encoding)
+    wide = encoding in ("utf-16", "utf-32")  # its characters hold NUL bytes: look for NUL characters
+    if any("\x00" in block.decode(encoding, "ignore") if wide else b"\x00" in block for block in (head, tail)):
+        raise _nul_bytes(shown, what)
+    _check_text_memory(shown, size, size * head.count(b"\n") // len(head), memory_limit)  # lines as in the head
+    return encoding
+
+
+def _read_text(f: Path) -> str:
+    "The text in the file `f`, refused in one line naming it when it is empty, binary or not UTF-8."
+    encoding = _text_encoding(f, str(f), "text")
+    try:
+        text = f.read_bytes().decode(encoding)
+    except UnicodeDecodeError as e:
+        raise _not_encoded(str(f), e, encoding) from None
+    if "\x00" in text:
+        raise _nul_bytes(str(f), "text")
+    if not text.strip():
+        raise ValueError(f"{f} holds no text, only white space: remove it or write the text to label in it")
+    return text
+
+# %% ../nbs/02_data.ipynb #6c1af057
+def _read_csv(path: Path, encoding: str = "utf-8-sig", memory_limit: int | None = None) -> tuple[list, list]:
+    """The header and the non-blank rows of a CSV file, each row with the line of the file it starts on; a file
+    that cannot be CSV text is refused before it is read."""
+    encoding = _text_encoding(path, path.name, "CSV text", encoding, memory_limit)
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # the default (131,072 characters a cell) refuses long documents
     try:
@@ -307,11 +450,8 @@ def _read_csv(path: Path, encoding: str = "utf-8-sig") -> tuple[list, list]:
                     rows.append((end + 1, row))
                 end = reader.line_num
     except UnicodeDecodeError as e:
-        shown = "utf-8" if encoding == "utf-8-sig" else encoding
-        raise ValueError(
-            f"{path.name} is not {shown} text (byte {e.object[e.start:e.start + 1]!r} at position {e.start})."
-            " Save it as UTF-8 (or, from Python, pass encoding='latin-1' or the file's encoding)"
-        ) from None
+        how = "Save it as UTF-8 (or, from Python, pass encoding='latin-1' or the file's encoding)"
+        raise _not_encoded(path.name, e, encoding, how) from None
     except csv.Error as e:
         raise ValueError(f"{path.name} line {reader.line_num} is not valid CSV ({e})") from None
     finally:
@@ -319,7 +459,7 @@ def _read_csv(path: Path, encoding: str = "utf-8-sig") -> tuple[list, list]:
     return [h.strip() for h in header], rows
 
 # %% ../nbs/02_data.ipynb #a1c50e02
-_MISSING = {"", "nan", "na", "n/a", "null", "none"}
+_MISSING = {"", "nan", "na", "n/a", "#n/a", "<na>", "nat", "null", "none"}  # in any case: a missing value
 
 
 def _number(text: str) -> float | None:
@@ -341,10 +481,20 @@ def _canonical(label) -> str:
 
 
 def _missing_labels(labels) -> list:
-    "Positions of labels that are empty, or NaN-like in a column of numbers."
-    stripped = [str(l).strip() for l in labels]
-    numeric = all(_number(s) is not None for s in stripped if s.lower() not in _MISSING)
-    return [i for i, s in enumerate(stripped) if s == "" or (numeric and s.lower() in _MISSING)]
+    "Positions of missing labels: empty, None, NaN or another missing-value marker, in numbers and words alike."
+    return [i for i, label in enumerate(labels) if str(label).strip().lower() in _MISSING]
+
+
+def _markers(labels, positions) -> str:
+    """The missing-value markers at `positions` (empty cells left out) as a note for a message; among words, what
+    to do with a class named like one."""
+    missing = set(positions)
+    found = sorted({str(labels[i]).strip() for i in missing} - {""})
+    if not found:
+        return ""
+    words = any(_number(str(label).strip()) is None for i, label in enumerate(labels) if i not in missing)
+    advice = "; a class named like that needs another name" if words else ""
+    return f" (read as missing: {_listing(map(repr, found), 4)}{advice})"
 
 # %% ../nbs/02_data.ipynb #a1c50e03
 def _label_order(name: str):
@@ -382,10 +532,11 @@ def _from_csv(
     name: str | None = None,
     encoding: str = "utf-8-sig",
     shown: str | None = None,
+    memory_limit: int | None = None,
 ) -> Dataset:
     """Texts and class labels from two columns of a CSV file, sources are `file.csv:LINE` (`shown` names the
     file)."""
-    header, rows = _read_csv(path, encoding)
+    header, rows = _read_csv(path, encoding, memory_limit)
     missing = [c for c in (text_column, label_column) if c not in header]
     if missing:
         raise ValueError(
@@ -407,7 +558,7 @@ def _from_csv(
     if bad:
         raise ValueError(
             f"{path.name}: no label in column {label_column!r} (empty or NaN) on line(s)"
-            f" {_listing([lines[i] for i in bad])}; fill them in or remove those rows"
+            f" {_listing([lines[i] for i in bad])}{_markers(labels, bad)}; fill them in or remove those rows"
         )
     y, names = _encode_labels(labels, path.name)
     _check_classes(names, path.name)
@@ -434,11 +585,18 @@ def _check_classes(names: list, source: str):
 
 
 def _check_targets(y: np.ndarray, where: str):
-    "Refuse NaN targets: a missing label is neither a class nor a reason to switch to regression."
-    if y.dtype.kind == "f" and np.isnan(y).any():
+    """Refuse missing targets (NaN; None or a missing-value marker among labels that are words): a missing label
+    is neither a class nor a reason to switch to regression."""
+    if y.dtype.kind == "f":
+        bad, what, note = np.flatnonzero(np.isnan(y)).tolist(), " (NaN)", ""
+    elif y.dtype.kind in "OUS" and y.ndim == 1:
+        bad = _missing_labels(y.tolist())
+        what, note = "", _markers(y.tolist(), bad)
+    else:
+        return
+    if bad:
         raise ValueError(
-            f"{where}: label missing (NaN) at index {_listing(np.flatnonzero(np.isnan(y)).tolist())}; fill"
-            " them in or remove those samples"
+            f"{where}: label missing{what} at index {_listing(bad)}{note}; fill them in or remove those samples"
         )
 
 
@@ -510,21 +668,14 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 def _image_files(path: Path) -> tuple[list, list, list]:
     """(file, class index) for every image below each class sub-folder, at any depth, the class names, notes
     on what was left out or nested."""
-    classes, files, notes = [], [], []
+    classes, files, notes, odd = [], [], [], []
     for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        found = []
-        for root, dirs, names in os.walk(
-            folder
-        ):  # files only: a folder named like an image is walked, not read
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found += [
-                Path(root) / n
-                for n in sorted(names)
-                if Path(n).suffix.lower() in IMAGE_SUFFIXES and not n.startswith(".")
-            ]
+        found, skipped = _walk_files(folder, IMAGE_SUFFIXES)  # a run folder here is no class (see above)
+        odd += skipped
         if found:
             files += [(f, len(classes)) for f in found]
             classes.append(folder.name)
+    _note_skipped(path, odd)
     nested = sum(f.parent.parent != path for f, _ in files)
     if nested:
         notes.append(f"{nested} images from nested sub-folders, labelled by their top-level folder")
@@ -538,7 +689,7 @@ def _image_files(path: Path) -> tuple[list, list, list]:
     return files, classes, notes
 
 # %% ../nbs/02_data.ipynb #a1c50e06
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 def _bad_image(f: Path, e: Exception, what: str) -> ValueError:
@@ -561,14 +712,29 @@ def _image_header(f: Path) -> tuple:
         raise _bad_image(f, e, "is not a readable image") from None
 
 
+def _eight_bit(im):
+    """A 16-bit greyscale image (Pillow's modes `I;16...` and `I`) as 8-bit `L`, its values scaled by the bit depth
+    where `convert("L")` clips them; any other image as it is (Pillow reads 16-bit colour as 8-bit itself)."""
+    from PIL import Image
+
+    if not im.mode.startswith("I"):
+        return im
+    scale = 255 / 65535  # PNG, the one format read here with more than 8 bits a channel, stores at most 16
+    eight = Image.fromarray(np.clip(np.rint(np.asarray(im, "float64") * scale), 0, 255).astype("uint8"))
+    if isinstance(im.info.get("transparency"), int):  # the one grey value that is transparent
+        eight.info["transparency"] = round(im.info["transparency"] * scale)
+    return eight
+
+
 def _read_image(f: Path, size: tuple, colour: str) -> np.ndarray:
-    """The image in `f` as float32 values 0-255, `size` (height, width), grey or RGB, transparency laid onto
-    white."""
+    """The image in `f` as float32 values 0-255 (16-bit ones scaled), `size` (height, width), grey or RGB,
+    transparency laid onto white."""
     from PIL import Image
 
     try:
         with Image.open(f) as im:
             im.load()
+            im = _eight_bit(im)
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
                 im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
             im = im.convert("L" if colour == "grayscale" else "RGB")
@@ -602,30 +768,11 @@ def _image_size(sizes: list, image_size=None) -> tuple[tuple, str]:
     )
 
 
-def _bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000
-
-
-def _available_memory() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
-    except (OSError, StopIteration):
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
 def _check_memory(path: Path, n: int, shape: tuple, memory_limit: int | None = None):
     """Refuse, before decoding, images that would take more than `memory_limit` bytes (default: half the
     available memory) as float32."""
     need = n * int(np.prod(shape)) * 4
-    limit, why = (
-        (memory_limit, "the limit given")
-        if memory_limit is not None
-        else (_available_memory() // 2, "half the available memory")
-    )
+    limit, why = _memory_limit(memory_limit)
     if need > limit:
         raise ValueError(
             f"{path}: {n:,} images of {'x'.join(map(str, shape))} need about {_bytes(need)} of memory as"
@@ -643,6 +790,7 @@ def _from_folder(
     """Images in one sub-folder per class (at any depth below it), resized to one size and converted to one
     colour mode, as documented above."""
     one_of("color_mode", color_mode, ("auto", "grayscale", "rgb"))
+    _check_not_toolkit(path)
     files, classes, notes = _image_files(path)
     if not files:
         raise ValueError(
@@ -751,7 +899,7 @@ def load_dataset(
     y=None,  # ... and the targets
     class_names=None,  # fixes the class order (a train set's, or a run's saved class names)
     **options,  # for the loader: `window` (sunspots), `num_words` (imdb), `text_column`, `label_column`,
-    # `encoding` (CSV), `image_size`, `color_mode`, `memory_limit` (folders), `kind`, `task` (arrays)
+    # `encoding` (CSV), `image_size`, `color_mode` (folders), `memory_limit` (CSV, folders), `kind`, `task` (arrays)
 ) -> Dataset:
     "A bundled or Keras data set, a user's file or folder, or arrays, as one `Dataset`."
     if x is not None or y is not None:
@@ -769,9 +917,12 @@ def load_dataset(
     if name_or_path in KERAS_DATASETS:
         return _from_keras(name_or_path, **options)
     path = Path(str(name_or_path))
-    if path.suffix == ".npz" and path.is_file():
+    suffix = path.suffix.lower()  # X.CSV is a CSV file
+    if suffix in (".npz", ".csv") and (path.exists() or path.is_symlink()) and not path.is_dir():
+        _check_regular(path)  # a FIFO named like a data file is refused, never opened
+    if suffix == ".npz" and path.is_file():
         ds = _with_options(_from_npz, path, "an .npz file", options)
-    elif path.suffix == ".csv" and path.is_file():
+    elif suffix == ".csv" and path.is_file():
         ds = _with_options(_from_csv, path, "a CSV file", options)
     elif path.is_dir():
         ds = _with_options(_from_folder, path, "a folder of images", options)
@@ -973,50 +1124,57 @@ def read_inputs(
 ) -> tuple[np.ndarray, list]:
     "Unlabelled inputs as a trained model takes them, and the source of each (a file, or `file.csv:LINE`)."
     path = Path(path)
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         raise FileNotFoundError(
             f"{path} does not exist: give an image or a folder of images, a CSV file or a text file"
         )
-    if kind == "image":
-        files = (
-            [path]
-            if path.is_file()
-            else sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in IMAGE_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+    if kind not in ("image", "text"):
+        raise ValueError(
+            f"reading {kind} inputs from files is not supported; pass an array of windows to the model"
+            " (Run.predict takes arrays)"
         )
-        if not files or files[0].suffix.lower() not in IMAGE_SUFFIXES:
+    files = _input_files(path, IMAGE_SUFFIXES if kind == "image" else (".txt",))
+    if kind == "image":
+        if files[0].suffix.lower() not in IMAGE_SUFFIXES:
             raise ValueError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
         colour = "rgb" if len(input_shape) == 3 and input_shape[-1] == 3 else "grayscale"
         return np.stack([_read_image(f, tuple(input_shape[:2]), colour) for f in files]), [
             str(f) for f in files
         ]
-    if kind == "text" and path.suffix.lower() == ".csv":
-        header, rows = _read_csv(path)
-        if text_column not in header:
-            raise ValueError(
-                f"{path.name} has no column {text_column!r}; its columns are {', '.join(map(repr, header))}. "
-                "Name the text column with --text-column"
-            )
-        k = header.index(text_column)
-        return np.array([row[k] if k < len(row) else "" for _, row in rows], dtype=object), [
-            f"{path}:{line}" for line, _ in rows
-        ]
-    if kind == "text":
-        files = [path] if path.is_file() else sorted(path.rglob("*.txt"))
-        if not files:
-            raise ValueError(f"{path} holds no .txt files")
-        return np.array([f.read_text(encoding="utf-8-sig", errors="replace") for f in files], dtype=object), [
-            str(f) for f in files
-        ]
-    raise ValueError(
-        f"reading {kind} inputs from files is not supported; pass an array of windows to the model"
-        " (Run.predict takes arrays)"
-    )
+    if files == [path] and path.suffix.lower() == ".csv":
+        return _csv_inputs(path, text_column)
+    _check_text_memory(str(path), sum(f.stat().st_size for f in files), len(files))
+    return np.array([_read_text(f) for f in files], dtype=object), [str(f) for f in files]
+
+
+def _input_files(path: Path, suffixes) -> list:
+    "`[path]` for a file (a regular one), else the files with one of `suffixes` below the folder `path`, sorted."
+    if not path.is_dir():
+        _check_regular(path)
+        return [path]
+    _check_not_toolkit(path)
+    files, odd = _walk_files(path, suffixes)
+    _note_skipped(path, odd)
+    if not files:
+        what = "no .txt files" if suffixes == (".txt",) else f"no images ({', '.join(suffixes)})"
+        raise ValueError(f"{path} holds {what}")
+    return sorted(files)
+
+
+def _csv_inputs(path: Path, text_column: str) -> tuple[np.ndarray, list]:
+    "The texts in a CSV file's `text_column`, and their sources `file.csv:LINE`."
+    header, rows = _read_csv(path)
+    if text_column not in header:
+        raise ValueError(
+            f"{path.name} has no column {text_column!r}; its columns are {', '.join(map(repr, header))}. "
+            "Name the text column with --text-column"
+        )
+    if not rows:
+        raise ValueError(f"{path.name} has a header but no rows: there is nothing to predict")
+    k = header.index(text_column)
+    return np.array([row[k] if k < len(row) else "" for _, row in rows], dtype=object), [
+        f"{path}:{line}" for line, _ in rows
+    ]
 
 # %% ../nbs/02_data.ipynb #151775f5
 AUDIT_NAMES = (

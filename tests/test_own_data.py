@@ -178,8 +178,8 @@ def test_missing_labels_name_the_lines(tmp_path):
 
 def test_a_nan_in_integer_labels_is_refused_not_regression(tmp_path):
     with pytest.raises(ValueError) as e: load_dataset(_csv(tmp_path, "nan.csv", "text,label\na,1\nb,0\nc,NaN\nd,1\ne,nan\n"))
-    assert str(e.value) == "nan.csv: no label in column 'label' (empty or NaN) on line(s) 4, 6; fill them in or remove those rows"
-    assert load_dataset(_csv(tmp_path, "words.csv", "text,label\na,none\nb,some\n")).class_names == ["none", "some"]  # a word, not a number column
+    assert str(e.value) == "nan.csv: no label in column 'label' (empty or NaN) on line(s) 4, 6 (read as missing: 'NaN', 'nan'); fill them in or remove those rows"
+    assert load_dataset(_csv(tmp_path, "words.csv", "text,label\na,nothing\nb,some\n")).class_names == ["nothing", "some"]
     np.savez(tmp_path / "arrays.npz", x=np.zeros((4, 8, 8)), y=np.array([0.0, 1.0, np.nan, 1.0]))
     with pytest.raises(ValueError) as e: load_dataset(tmp_path / "arrays.npz")
     assert str(e.value) == "arrays.npz: label missing (NaN) at index 2; fill them in or remove those samples"
@@ -292,7 +292,7 @@ def test_presets_are_unchanged_and_user_files_do_not_take_them(tmp_path):
 def test_an_option_for_another_kind_of_input_is_named(tmp_path, pets):
     path = _csv(tmp_path, "r.csv", "text,label\na,x\nb,y\n")
     with pytest.raises(ValueError) as e: load_dataset(path, image_size=(8, 8))
-    assert str(e.value) == "`image_size` (--image-size) does not apply to r.csv, a CSV file; it takes text_column, label_column, name, encoding"
+    assert str(e.value) == "`image_size` (--image-size) does not apply to r.csv, a CSV file; it takes text_column, label_column, name, encoding, memory_limit"
     with pytest.raises(ValueError, match=r"^`text_column` \(--text-column\) does not apply to pets, a folder of images; it takes image_size, color_mode"):
         load_dataset(pets, text_column="caption")
     assert len(load_dataset(pets, text_column=None, image_size=None)) == 6  # options left at None are not given
