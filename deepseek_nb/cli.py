@@ -19,6 +19,7 @@ from deepseek_nb.runs import (
     run_name,
     staged_folder,
     write_atomic,
+    write_output,
 )
 
 # %% auto #0
@@ -916,7 +917,8 @@ def cmd_predict(args) -> int:
     with FolderLock(out):
         if out.exists():
             raise BadInput(f"{out} was written by another process meanwhile; run the command again")
-        write_atomic(out, table.to_csv(index=False))
+        # into the run: recorded in RUN/predictions' marker, so a later `train --force` knows it is the toolkit's
+        (write_atomic if args.out is not None else write_output)(out, table.to_csv(index=False))
     print(table.head(10).to_string(index=False) + (f"\n... ({len(table)} rows)" if len(table) > 10 else ""))
     print(f"wrote {len(table)} predictions to {out}")
     return 0

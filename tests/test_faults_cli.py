@@ -1,8 +1,9 @@
 """Issue 27, the command line's part: each test reproduces one rule the CLI broke, as a user meets it from a terminal.
 
-15 a test set that overlaps the training data is named in a note; 16 outputs never go inside the data folder; 18 every
-command that reads a CSV takes its columns, and a run remembers them; 19 a read-only run folder is refused before the
-work, and `evaluate --out` writes elsewhere; 22 bad input is one line with exit 2, not an internal exception."""
+1 what predict writes into a run is recorded as the toolkit's; 15 a test set that overlaps the training data is named
+in a note; 16 outputs never go inside the data folder; 18 every command that reads a CSV takes its columns, and a run
+remembers them; 19 a read-only run folder is refused before the work, and `evaluate --out` writes elsewhere; 22 bad
+input is one line with exit 2, not an internal exception."""
 import contextlib, csv, json, os, shutil, subprocess
 from pathlib import Path
 import numpy as np
@@ -138,3 +139,15 @@ def test_bad_input_is_one_line_not_an_internal_exception(tmp_path):
     (tmp_path / "run").mkdir(); (tmp_path / "run" / "predictions").write_text("mine")
     predicted = cli("predict", "--run", tmp_path / "run", "--input", tmp_path / "x.png", cwd=tmp_path, timeout=120)
     assert_usage_error(predicted, f"{tmp_path / 'run' / 'predictions'} is a file, not a folder")
+
+# 1. what predict writes into a run is recorded as the toolkit's: a later `train --force` on the run replaces it
+@pytest.mark.slow
+def test_predictions_written_into_a_run_do_not_block_train_force(tmp_path, trained):
+    run, new = trained("digits", tmp_path / "run"), _digit_pngs(tmp_path / "new", range(3), classes=False)
+    for _ in range(2):   # new.csv, then new-2.csv
+        labelled = cli("predict", "--run", run, "--input", new, cwd=tmp_path, timeout=120)
+        assert labelled.returncode == 0, labelled.stderr[-2000:]
+    assert sorted(p.name for p in (run / "predictions").glob("*.csv")) == ["new-2.csv", "new.csv"]
+    again = cli("train", "--out", run, "--force", "--epochs", "1", *SMALL, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert not (run / "predictions").exists() and json.loads((run / "metrics.json").read_text())["epochs_run"] == 1
