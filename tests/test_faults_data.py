@@ -70,6 +70,8 @@ def test_text_files_that_cannot_be_read_are_refused_naming_the_file(tmp_path):
     (new / "b.txt").write_bytes("un film très réussi".encode("utf-16"))  # UTF-16 with its byte-order mark: decoded
     texts, sources = read_inputs(new, "text")
     assert (texts.tolist(), sources) == (["a fine film", "un film très réussi"], [str(new / "a.TXT"), str(new / "b.txt")])
+    (tmp_path / "unicode.csv").write_bytes("text,label\nun bon film,pos\nun film raté,neg\n".encode("utf-16"))  # CSVs alike
+    assert load_dataset(tmp_path / "unicode.csv").x.tolist() == ["un bon film", "un film raté"]
     bad = {"empty.txt": b"", "blank.txt": b" \n\t\n", "random.txt": bytes(np.random.default_rng(0).integers(1, 256, 4096, "uint8")),
            "utf16.txt": "un film très réussi".encode("utf-16-le")}  # no byte-order mark: NUL bytes between the letters
     words = {"empty.txt": "empty.txt is empty (0 bytes)", "blank.txt": "blank.txt holds no text, only white space",
