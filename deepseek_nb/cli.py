@@ -148,6 +148,10 @@ def add_compress_parser(commands):
         "of every variant.",
     )
     c.add_argument("--run", type=Path, required=True, help="run folder written by `deepseek-nb train`")
+    c.add_argument(
+        "--dataset",
+        help="the run's training data where it is now, if it moved (default: where the run recorded it)",
+    )
     _add_column_flags(c, _RUNS_COLUMNS)  # compress fine-tunes on the run's own data set
     c.add_argument("--sparsity", type=_share, default=0.8, help="unstructured target sparsity (default: 0.8)")
     c.add_argument(
@@ -985,7 +989,7 @@ def cmd_compress(args) -> int:
     from deepseek_nb.optimize import compress
 
     run = Run.load(args.run)
-    data = run.load_data(None, **_run_columns(args, run))
+    data = run.load_data(args.dataset, **_run_columns(args, run))
     log = lambda message: print(f"[compress] {message}", file=sys.stderr, flush=True)
     train_cfg = run.train_config
     cfg = TrainConfig(
