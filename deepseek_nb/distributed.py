@@ -40,8 +40,8 @@ from .training import Run, compile_arguments, finish_run, prepare_training, trai
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'WORKER_MEMORY_GB', 'plot_parallelism', 'logical_cpus', 'get_strategy', 'global_config',
-           'train_distributed', 'one_step', 'max_workers', 'check_workers', 'launch_workers', 'OnDevice',
-           'default_placement', 'model_parallel', 'placement', 'step_time', 'scaling_estimate']
+           'train_distributed', 'one_step', 'max_workers', 'check_workers', 'launch_workers', 'wait_for_workers',
+           'OnDevice', 'default_placement', 'model_parallel', 'placement', 'step_time', 'scaling_estimate']
 
 # %% ../nbs/04b_distributed.ipynb #25ff14d3
 def plot_parallelism():
@@ -335,6 +335,21 @@ def _evaluate(step, strategy, split: Split, global_batch: int, classify: bool, p
     }
 
 # %% ../nbs/04b_distributed.ipynb #5a85e31d
+_PROGRESS_FILE = "DEEPSEEK_NB_PROGRESS"  # environment variable: the file a worker touches as it progresses
+
+
+class _Progress:
+    "Touch the file the launcher watches (named by `_PROGRESS_FILE`; none: nothing to do), at most once a second."
+
+    def __init__(self):
+        self.path, self.last = os.environ.get(_PROGRESS_FILE), -math.inf
+
+    def __call__(self):
+        if self.path and time.monotonic() - self.last >= 1.0:
+            Path(self.path).touch()
+            self.last = time.monotonic()
+
+
 def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose: int, splits, about: dict) -> Run:
     """The multi-worker loop; `finish_run` makes its `Run` (with `about` the strategy among its metrics) and
     writes it into `out` (the chief's staging folder, None elsewhere)."""
@@ -352,10 +367,12 @@ def _train_custom(model, data: Dataset, cfg: TrainConfig, strategy, out, verbose
         strategy.distribute_datasets_from_function(_train_input(splits.train, cfg.batch_size, cfg.seed))
     )
     history, best, best_epoch, best_weights, wait, started = {}, math.inf, None, None, 0, time.perf_counter()
+    progress = _Progress()  # tells `launch_workers` this worker is not stalled
     for epoch in range(cfg.epochs):
         total = np.zeros(3)
         for _ in range(steps):
             total += [float(v) for v in train_step(batches)]
+            progress()
         logs = {
             "loss": total[0] / total[2],
             "accuracy" if classify else "rmse": (
@@ -593,6 +610,8 @@ def _worker_main(job_path: str, parent: int | None = None):
     job = json.loads(Path(job_path).read_text())
     tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(job["threads"])
+    data = load_dataset(job["dataset"], **job["load_options"])
+    _Progress()()  # loaded: a big data set may take a while, and that is progress too
     try:
         strategy = get_strategy("multiworker", timeout=job["startup_timeout"])
     except (TimeoutError, ValueError) as e:
@@ -601,7 +620,7 @@ def _worker_main(job_path: str, parent: int | None = None):
     task = strategy.cluster_resolver.task_id
     run = train_distributed(
         ModelConfig.from_dict(job["model"]),
-        load_dataset(job["dataset"], **job["load_options"]),
+        data,
         TrainConfig.from_dict(job["train"]),
         strategy,
         out=Target(job["out"]) if job["staged"] else job["out"],
@@ -644,6 +663,7 @@ def _start_worker(i: int, ports: list, job: Path, results: Path, verbose: int) -
         **os.environ,
         "TF_CONFIG": json.dumps(dict(cluster=cluster, task=dict(type="worker", index=i))),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        _PROGRESS_FILE: str(results / f"worker-{i}.progress"),
     }
     with open(results / f"worker-{i}.log", "w") as log:
         return subprocess.Popen(
@@ -688,7 +708,8 @@ def launch_workers(
     dataset: str,  # a data set name or path each worker loads itself
     cfg: TrainConfig,  # training settings; `cfg.batch_size` is per worker
     out=None,  # run folder the chief writes (a path, or a `Target` the caller holds open)
-    timeout: float = 600,  # seconds for the whole training before every worker is stopped
+    timeout: float | None = None,  # seconds for the whole training, if it must have a limit (default: none)
+    stall_timeout: float = 600,  # seconds without progress (no step finished) before every worker is stopped
     startup_timeout: float = 60,  # seconds the workers wait for each other to join
     scale_learning_rate: bool = False,  # multiply the learning rate by `workers`
     threads: int = 1,  # TensorFlow threads per worker
@@ -733,7 +754,7 @@ def launch_workers(
         write_atomic(work / "job.json", json.dumps(job))
         for i in range(workers):
             procs.append(_start_worker(i, ports, work / "job.json", results, verbose))
-        _wait_all(procs, results, timeout)
+        wait_for_workers(procs, results, stall_timeout, timeout)
         return [json.loads((results / f"worker-{i}.json").read_text()) for i in range(workers)]
     finally:
         _stop(procs)
@@ -742,9 +763,16 @@ def launch_workers(
             _discard_staging(out)
 
 # %% ../nbs/04b_distributed.ipynb #7454ed4e
-def _wait_all(procs: list, results: Path, timeout: float):
-    "Wait for every worker; at the first failure, or the deadline, stop them all and raise with one line."
-    deadline = time.monotonic() + timeout
+def wait_for_workers(
+    procs: list,  # the worker processes, worker I at index I
+    results,  # their folder: `worker-I.log` (the error lines) and `worker-I.progress` (touched as they progress)
+    stall_timeout: float = 600,  # seconds a worker may go without progress
+    timeout: float | None = None,  # seconds for the whole run (default: no limit)
+):
+    """Wait for every worker; at the first failure, the first worker stalled for `stall_timeout` s, or the
+    deadline, stop them all and raise with one line."""
+    results, started = Path(results), time.time()
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         codes = [p.poll() for p in procs]
         failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
@@ -753,18 +781,33 @@ def _wait_all(procs: list, results: Path, timeout: float):
             raise RunFailed(_failure(failed[0], codes[failed[0]], results))
         if all(code == 0 for code in codes):
             return
-        if time.monotonic() > deadline:
+        quiet = {i: time.time() - _last_progress(results / f"worker-{i}.progress", started)
+                 for i, code in enumerate(codes) if code is None}
+        stalled = max(quiet, key=quiet.get)  # the running worker that progressed longest ago
+        if quiet[stalled] > stall_timeout:
+            _stop(procs)
+            raise RunFailed(f"worker {stalled} made no progress for {quiet[stalled]:.0f} s (stall_timeout="
+                            f"{stall_timeout:g}; no training step finished: stalled or deadlocked?); every worker was"
+                            " stopped")
+        if deadline is not None and time.monotonic() > deadline:
             _stop(procs)
             raise TimeoutError(
                 f"{len(procs)} workers did not finish within timeout={timeout:g} s; "
-                "pass a larger `timeout`"
+                "pass a larger `timeout`, or none"
             )
         time.sleep(0.2)
 
 
+def _last_progress(path: Path, started: float) -> float:
+    "When a worker last touched its progress file (`started` before it first did)."
+    try: return max(started, path.stat().st_mtime)
+    except FileNotFoundError: return started
+
+
 def _failure(i: int, status: int, results: Path) -> str:
     "One line on why worker `i` ended: its own error line, or the last line of its log."
-    log = (results / f"worker-{i}.log").read_text(errors="replace")
+    path = results / f"worker-{i}.log"
+    log = path.read_text(errors="replace") if path.is_file() else ""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     errors = [line.split("error: ", 1)[1] for line in lines if line.startswith("deepseek-nb worker: error: ")]
     if errors:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_training.ipynb #145ef488
 from __future__ import annotations
-import csv, io, json, math, shutil, time, warnings
+import csv, io, json, math, os, shutil, signal, threading, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -270,6 +270,14 @@ class Run:
     @property
     def epochs_run(self) -> int: return len(next(iter(self.history.values()), []))
 
+    def __getattr__(self, name):
+        "What `Run.load` left to read when first used (the history, a damaged metrics.json): see `Run.load`."
+        later = self.__dict__.get("_later", {})
+        if name not in later: raise AttributeError(f"'Run' object has no attribute {name!r}")
+        setattr(self, name, later[name]())  # a damaged file raises here, naming itself, each time it is asked for
+        del later[name]
+        return self.__dict__[name]
+
     def plot(self): return plot_history(self.history, best_epoch=self.best_epoch)
 
     def config(self) -> dict:
@@ -325,29 +333,21 @@ class Run:
 
     @classmethod
     def load(cls, folder) -> Run:
-        "The run saved in `folder` (any format version this toolkit wrote); see `_read_config`."
+        """The run saved in `folder` (any format version this toolkit wrote): config.json and model.keras, checked
+        now; history.csv, a damaged metrics.json and the training data only when something asks for them."""
         folder, config = _read_run_folder(folder)
         model = _load_model(folder / "model.keras")
-        metrics = (
-            json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").is_file() else {}
-        )
-        run = cls(
-            set_model_config(model, config["model"]),
-            config["model"],
-            config["train"],
-            _history_from_csv(folder / "history.csv"),
-            metrics.get("best_epoch", 1) - 1,
-            metrics,
-            config["dataset"],
-            folder,
-            interrupted=metrics.get("interrupted", False),
-            stop_reason=metrics.get("stop_reason"),
-            class_names=_class_names(config, model),
-            data=config.get("data"),
-        )
-        run.source = lambda: _local_source(
-            config, folder / "config.json"
-        )  # checked only when the data is asked for
+        _check_model_fits(model, config["model"], folder)
+        try: metrics = _metrics_from_json(folder / "metrics.json")
+        except BadInput: metrics = None  # said when the metrics are asked for: predicting needs none
+        run = cls(set_model_config(model, config["model"]), config["model"], config["train"], None, None, metrics,
+                  config["dataset"], folder, stop_reason=(metrics or {}).get("stop_reason"),
+                  class_names=_class_names(config, model, folder / "config.json"), data=config.get("data"))
+        run._later = dict(history=lambda: _history_from_csv(folder / "history.csv"))
+        if metrics is None: run._later.update(metrics=lambda: _metrics_from_json(folder / "metrics.json"))
+        run._later["best_epoch"] = lambda: run.metrics.get("best_epoch", 1) - 1
+        for name in run._later: del run.__dict__[name]
+        run.source = lambda: _local_source(config, folder / "config.json")  # checked only when the data is needed
         return run
 
     def load_data(
@@ -371,12 +371,19 @@ class Run:
         "Label new `inputs` (a path: image, image folder, CSV, text file; or an array): source, prediction, confidence."
         import pandas as pd
         x, sources = _read_new_inputs(self.model_config, inputs, text_column)
+        _check_new_inputs(self.model, x, sources)
         probabilities = self.model.predict(
             to_tfdata(Split(x, np.zeros(len(x)), np.arange(len(x))), 256), verbose=0
         )
         if self.class_names is None:
             return pd.DataFrame(dict(source=sources, prediction=probabilities.reshape(-1)))
-        predictions = [self.class_names[c] for c in probabilities.argmax(-1)]
+        classes = probabilities.argmax(-1)
+        if classes.max(initial=0) >= len(self.class_names):
+            where = self.folder / "config.json" if self.folder else "`class_names`"
+            raise BadInput(f"{where}: `class_names` names {len(self.class_names)} classes but the model has "
+                           f"{probabilities.shape[-1]} outputs, and it predicts class {classes.max()}; the file is "
+                           "damaged or from another run: give one name per output")
+        predictions = [self.class_names[c] for c in classes]
         return pd.DataFrame(
             dict(source=sources, prediction=predictions, confidence=probabilities.max(-1).round(4))
         )
@@ -494,13 +501,23 @@ def _resume_state(target: Target | None, config: dict) -> dict:
             if not (target.staging / "backup" / name).is_file(): raise FileNotFoundError(f"{name} is missing")
     except (ValueError, KeyError, TypeError, OSError) as e:
         return _start_over(target, "unreadable", f"its backup cannot be read ({e})")
-    same = state["config"] == json.loads(json.dumps(config))
-    if target.overwrite and not (same and target.same_maker()):
+    wanted, saved = json.loads(json.dumps(config)), state["config"]
+    same_settings = {k: v for k, v in saved.items() if k != "data"} == {k: v for k, v in wanted.items() if k != "data"}
+    same_data = saved.get("data", wanted["data"]) == wanted["data"]  # a backup from before the data's identity: as-is
+    if target.overwrite and not (same_settings and same_data and target.same_maker()):
         return _start_over(target, "replaced", "overwrite=True (--force) replaces it")
-    if not same:
+    if not same_settings:
         raise BadInput(
             f"{target.folder} holds an unfinished run with another configuration; run the same command to"
             " resume it, or pass --force (overwrite=True) to set it aside and start over"
+        )
+    if not same_data:
+        then, now = saved["data"]["samples"], wanted["data"]["samples"]
+        change = f"{then} samples then, {now} now" if then != now else f"the same {now} samples, changed"
+        raise BadInput(
+            f"{target.folder} holds an unfinished run that began on other data: {config['dataset']} has changed since"
+            f" ({change}), and resuming would train one model on both; put the data back as it was to resume, or"
+            " pass --force (overwrite=True) to set the run aside and start over on this data"
         )
     return state
 
@@ -638,11 +655,41 @@ def _callbacks(
     )
     return cbs + ([backup] if backup else []), backup
 
+# %% ../nbs/03_training.ipynb #510f268c
+class _Stop(Exception): "Raised at a safe point after a stop signal: `train` saves the state and returns the run."
+
+class _StopRequests(keras.callbacks.Callback):
+    """While in use (`with`): SIGINT, SIGHUP and SIGTERM only note that they came; `check()`, and this callback at
+    the end of each batch and epoch, then raise `_Stop`. The previous handlers come back at the end."""
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGTERM") if hasattr(signal, name))
+
+    def __init__(self):
+        super().__init__()
+        self.received, self.previous = None, {}
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {number: signal.signal(number, self._note) for number in self.SIGNALS}
+        return self
+    def __exit__(self, *exc):
+        for number, handler in self.previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)  # None: set outside Python
+    def _note(self, number, frame): self.received = self.received or number  # nothing else: any moment is fine
+
+    @property
+    def status(self) -> int:
+        "The exit status for the signal that came: 128 + its number (130 for Ctrl-C, also for a KeyboardInterrupt)."
+        return 128 + int(self.received or signal.SIGINT)
+    def check(self):
+        if self.received is not None: raise _Stop(self.received)
+    def on_train_batch_end(self, batch, logs=None): self.check()
+    def on_test_batch_end(self, batch, logs=None): self.check()
+    def on_epoch_end(self, epoch, logs=None): self.check()  # last in the list: the epoch is recorded and backed up
+
 # %% ../nbs/03_training.ipynb #ebbb6514
-def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, splits: Splits,
-           target: Target | None, backup_seconds: float, callbacks: list, verbose: int) -> Run:
+def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, splits: Splits, target: Target | None,
+           backup_seconds: float, callbacks: list, verbose: int, stop: _StopRequests) -> Run:
     "The body of `train`, once the inputs are checked and the run folder (if any) is open."
-    config = dict(dataset=data.name, model=model_cfg.to_dict(), train=cfg.to_dict())
+    config = dict(dataset=data.name, data=_identity(data, splits), model=model_cfg.to_dict(), train=cfg.to_dict())
     state = _resume_state(target, config)
     train_data = to_tfdata(splits.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     val_data = to_tfdata(splits.validation, cfg.batch_size) if len(splits.validation) else None
@@ -663,19 +710,23 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
     cbs, backup = _callbacks(cfg, monitor, target, state, best, history, config, backup_seconds)
     initial, started, interrupted = model.get_weights(), time.perf_counter(), False
     try:
+        stop.check()  # a signal while the model was built and compiled
         if not state.get("finished"):
             model.fit(train_data, validation_data=val_data, epochs=cfg.epochs,
-                      initial_epoch=state.get("epochs_done", 0), callbacks=cbs + [nan] + callbacks, verbose=verbose,
-                      shuffle=False)
-    except KeyboardInterrupt:
+                      initial_epoch=state.get("epochs_done", 0), callbacks=cbs + [nan] + callbacks + [stop],
+                      verbose=verbose, shuffle=False)
+    except (_Stop, KeyboardInterrupt):  # KeyboardInterrupt: from a callback, or outside the main thread
         interrupted = True
-        if backup is not None: backup.save()
+        if backup is not None: backup.save()  # later signals are only noted: nothing cuts the save short
     seconds = time.perf_counter() - started + state.get("seconds", 0.0)
     if not best.restore() and nan.message: model.set_weights(initial)
     run = finish_run(model, model_cfg, cfg, data, splits, history.history, best.best_epoch, seconds,
                      _test_metrics(model, splits, cfg, classify), folder=None if target is None else target.staging,
-                     interrupted=interrupted, stop_reason=_stop_reason(nan, best),
-                     resumed_from_epoch=state.get("epochs_done"))
+                     interrupted=interrupted,
+                     stop_reason=_stop_reason(nan, best), resumed_from_epoch=state.get("epochs_done"))
+    if target is not None and not interrupted and stop.received:  # after training: the backup says finished
+        interrupted = run.interrupted = run.metrics["interrupted"] = True
+    if interrupted: run.signal_status = stop.status
     if target is not None and interrupted:
         warnings.warn(f"training was interrupted after {backup.epochs_done} epochs; its state is in "
                       f"{target.staging}: train again with the same arguments to resume", stacklevel=3)
@@ -745,9 +796,8 @@ def _warn_if_nothing_learned(accuracy: float, y_test):
             stacklevel=5,  # _warn_if_nothing_learned, finish_run, the loop, its public caller, the user
         )
 
-def _provenance(data: Dataset, cfg: TrainConfig, splits: Splits | None = None) -> dict:
-    """Where the data came from, enough to redo the run: the path (or bundled name), a hash of the
-    contents and the split."""
+def _data_hash(data: Dataset) -> str:
+    "sha256 of the inputs and targets: the data's identity, whatever its name or path."
     import hashlib
     digest = hashlib.sha256()
     digest.update(
@@ -756,10 +806,22 @@ def _provenance(data: Dataset, cfg: TrainConfig, splits: Splits | None = None) -
         else np.ascontiguousarray(data.x).tobytes()
     )
     digest.update(np.ascontiguousarray(data.y).tobytes())
+    return digest.hexdigest()
+
+def _identity(data: Dataset, splits: Splits) -> dict:
+    "What a resumed run must find again: the same samples, split the same way (a backup records it)."
+    import hashlib
+    split = np.concatenate([splits.train.index, [-1], splits.validation.index]).astype("int64")
+    return dict(sha256=_data_hash(data), samples=len(data), split=hashlib.sha256(split.tobytes()).hexdigest())
+
+def _provenance(data: Dataset, cfg: TrainConfig, splits: Splits | None = None) -> dict:
+    """Where the data came from, enough to redo the run: the path (absolute: a run is used from anywhere) or
+    bundled name, a hash of the contents and the split."""
+    path = data.info.get("user_path")
     return dict(
         name=data.name,
-        path=data.info.get("user_path"),
-        sha256=digest.hexdigest(),
+        path=None if path is None else os.path.abspath(path),
+        sha256=_data_hash(data),
         samples=len(data),
         preprocessing=data.info.get("preprocessing"),
         split=dict(
@@ -792,20 +854,21 @@ def train(model,  # a Keras model, or a `ModelConfig` to build one from
         raise ValueError("`tensorboard=True` writes its logs into the run folder: give `out` as well. "
                          "Received: out=None")
     if tensorboard: _require_tensorboard()
-    model, model_cfg, splits = prepare_training(model, data, cfg, splits)
-    if out is not None and model_config_of(model) is None:
-        raise ValueError("A run folder records the model's ModelConfig, and this model has none "
-                         "(it was not made by build_model): record it with set_model_config(model, cfg), "
-                         "or pass the ModelConfig to train")
-    target = out if isinstance(out, Target) or out is None else Target(out, overwrite, flag="overwrite=True")
-    opened = target is not None and not isinstance(out, Target)
-    if opened: target.open()
-    if tensorboard:  # scalars per epoch, as history.csv has them; no graph, no profiling (they cost time)
-        logs = str(target.staging / "logs")
-        callbacks = [keras.callbacks.TensorBoard(logs, write_graph=False, profile_batch=0), *callbacks]
-    try: return _train(model, model_cfg, data, cfg, splits, target, backup_seconds, list(callbacks), verbose)
-    finally:
-        if opened: target.close()
+    with _StopRequests() as stop:  # from here on a signal stops training at a safe point (see above)
+        model, model_cfg, splits = prepare_training(model, data, cfg, splits)
+        if out is not None and model_config_of(model) is None:
+            raise ValueError("A run folder records the model's ModelConfig, and this model has none "
+                             "(it was not made by build_model): record it with set_model_config(model, cfg), "
+                             "or pass the ModelConfig to train")
+        target = out if isinstance(out, Target) or out is None else Target(out, overwrite, flag="overwrite=True")
+        opened = target is not None and not isinstance(out, Target)
+        if opened: target.open()
+        if tensorboard:  # scalars per epoch, as history.csv has them; no graph, no profiling (they cost time)
+            logs = str(target.staging / "logs")
+            callbacks = [keras.callbacks.TensorBoard(logs, write_graph=False, profile_batch=0), *callbacks]
+        try: return _train(model, model_cfg, data, cfg, splits, target, backup_seconds, list(callbacks), verbose, stop)
+        finally:
+            if opened: target.close()
 
 def _require_tensorboard():
     "TensorFlow 2.21 does not install TensorBoard, and `tf.summary` fails without it: say how to get it."
@@ -1007,14 +1070,12 @@ def _read_config(path: Path) -> dict:
     return config
 
 def _read_run_folder(folder) -> tuple[Path, dict]:
-    "The folder and its checked `config.json`, whose data set must be local."
+    "The folder and its checked `config.json` (its data set is looked for only when needed: `_local_source`)."
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a run folder: no such folder "
                                 "(`deepseek-nb train` writes run folders, under runs/ by default)")
-    config = _read_config(folder / "config.json")
-    _local_source(config, folder / "config.json")
-    return folder, config
+    return folder, _read_config(folder / "config.json")
 
 def _load_model(path: Path) -> keras.Model:
     "The model in a `.keras` file, or one line saying why it cannot be read."
@@ -1048,24 +1109,57 @@ def _local_source(config: dict, path: Path) -> str:
         )
     if name not in BUNDLED and not (name.strip() and Path(name).exists()):
         raise BadInput(
-            f"{path}: key `dataset` is {name!r}, neither a bundled data set ({', '.join(BUNDLED)}) "
-            "nor an existing file or folder"
+            f"{path}: key `dataset` is {name!r}, neither a bundled data set ({', '.join(BUNDLED)}) nor an existing"
+            f" file or folder (looked for {os.path.abspath(name) if name.strip() else repr(name)}): the run's own"
+            " data is needed here; point to where it is now with --dataset (`run.load_data(source)` in Python)"
         )
     return name
 
-def _class_names(config: dict, model: keras.Model) -> list | None:
+def _class_names(config: dict, model: keras.Model, path: Path) -> list | None:
     """The class names of a run: from config.json (format 2), else a bundled data set's (read from disk),
-    else indices."""
-    if config.get("class_names"): return list(config["class_names"])
+    else indices. More names than the model has outputs is a damaged file (fewer: see `Run.predict`)."""
+    outputs, names = int(model.output.shape[-1]), config.get("class_names")
+    if names is not None and not (isinstance(names, list) and len(names) <= outputs):
+        received = f"{len(names)} names" if isinstance(names, list) else json.dumps(names)[:60]
+        raise BadInput(f"{path}: key `class_names` must list at most one name per output of the model ({outputs}). "
+                       f"Received: {received}")
+    if names: return list(names)
     if config["model"].task != "classification": return None
     if config["dataset"] in BUNDLED: return load_dataset(config["dataset"]).class_names
-    return [str(i) for i in range(int(model.output.shape[-1]))]
+    return [str(i) for i in range(outputs)]
+
+def _check_model_fits(model: keras.Model, cfg: ModelConfig, folder: Path):
+    "model.keras is the model config.json describes (what it takes, its outputs), or one line naming both files."
+    takes = "texts" if model.input.dtype == "string" else f"inputs of shape {tuple(model.input.shape[1:])}"
+    described = "texts" if cfg.input_kind == "text" else f"inputs of shape {tuple(cfg.input_shape)}"
+    outputs = int(model.output.shape[-1])
+    if (takes, outputs) != (described, cfg.outputs):
+        raise BadInput(
+            f"{folder / 'model.keras'} does not match {folder / 'config.json'}: the model takes {takes} with {outputs}"
+            f" outputs, the configuration describes {described} with {cfg.outputs}; the two files come from"
+            " different runs: copy a run folder whole, or train again"
+        )
 
 def _history_from_csv(path: Path) -> dict:
-    "The history written by `_history_csv`; empty without the file."
+    "The history written by `_history_csv`; empty without the file; a damaged file is one line naming it."
     if not path.is_file(): return {}
-    rows = list(csv.DictReader(io.StringIO(path.read_text())))
-    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+    except (UnicodeDecodeError, ValueError, TypeError, csv.Error) as e:
+        raise BadInput(f"{path} is damaged ({' '.join(str(e).split())[:80]}): it should be the history.csv that "
+                       "`deepseek-nb train` wrote, one row of numbers per epoch; copy it again from the run") from None
+
+def _metrics_from_json(path: Path) -> dict:
+    "The metrics `Run.write` wrote; empty without the file; a damaged file is one line naming it."
+    if not path.is_file(): return {}
+    try: metrics = json.loads(path.read_text())
+    except (UnicodeDecodeError, ValueError) as e: metrics = f"not valid JSON ({e})"
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("best_epoch", 1), int):
+        why = metrics if isinstance(metrics, str) else "not an object of metrics with an integer best_epoch"
+        raise BadInput(f"{path} is damaged ({why}): it should be the metrics.json that `deepseek-nb train` "
+                       "wrote; copy it again from the run")
+    return metrics
 
 # %% ../nbs/03_training.ipynb #d27defee
 def _load_like(model_cfg: ModelConfig, source, text_column: str | None, label_column: str | None) -> Dataset:
@@ -1094,5 +1188,22 @@ def _read_new_inputs(model_cfg: ModelConfig, inputs, text_column: str) -> tuple[
     "The samples of `inputs` (a path or an array) and where each came from."
     if isinstance(inputs, (str, Path)):
         return read_inputs(inputs, model_cfg.input_kind, model_cfg.input_shape, text_column)
-    x = np.asarray(inputs, dtype=object if model_cfg.input_kind == "text" else "float32")
-    return x, [f"index {i}" for i in range(len(x))]
+    try: x = np.asarray(inputs, dtype=object if model_cfg.input_kind == "text" else "float32")
+    except (TypeError, ValueError) as e:
+        raise BadInput(f"`inputs` must be an array of numbers for this {model_cfg.input_kind} model ({e})") from None
+    return x, [f"index {i}" for i in range(len(x) if x.ndim else 0)]
+
+def _check_new_inputs(model: keras.Model, x: np.ndarray, sources: list):
+    "Inputs the model can label: its input shape, finite numbers; else one line naming the shape or the samples."
+    text, shape = model.input.dtype == "string", tuple(model.input.shape[1:])
+    wanted = "a list of texts" if text else f"of shape (n, {', '.join(map(str, shape))})"
+    if (x.ndim != 1) if text else (tuple(x.shape[1:]) != shape):
+        one = "; one sample? give a list of one (x[None])" if not text and tuple(x.shape) == shape else ""
+        raise BadInput(f"`inputs` must be {wanted} for this run's model. Received: shape {x.shape}{one}")
+    if not len(x): raise BadInput("`inputs` holds no samples: nothing to label")
+    if text: return
+    bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))
+    if len(bad):
+        named = ", ".join(str(sources[i]) for i in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise BadInput(f"{len(bad)} of the {len(x)} inputs hold NaN or infinite values ({named}); the model cannot "
+                       "label them: replace or drop them")

@@ -290,3 +290,24 @@ def test_too_many_workers_from_the_cli_names_the_flag(tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     assert "`--workers` must be at most" in result.stderr and "Received: --workers=100" in result.stderr
     assert "Traceback" not in result.stderr
+
+def _stand_in(folder: Path, i: int, seconds: float, then_hang: bool = False) -> subprocess.Popen:
+    "A stand-in worker: touches `worker-I.progress` every 0.2 s for `seconds`, then ends (or hangs)."
+    code = (f"import pathlib, time\nfor _ in range(int({seconds} / 0.2)): pathlib.Path({str(folder / f'worker-{i}.progress')!r}).touch();"
+            f" time.sleep(0.2)\n{'time.sleep(600)' if then_hang else ''}")
+    return subprocess.Popen([sys.executable, "-c", code])
+
+def test_workers_are_stopped_for_lack_of_progress_never_for_total_time(tmp_path):
+    "issue 27: multi-worker training has no wall-clock limit of its own; a worker that stops progressing is stopped."
+    import inspect
+    from deepseek_nb.distributed import launch_workers, wait_for_workers
+    assert inspect.signature(launch_workers).parameters["timeout"].default is None  # what `--workers` gets
+    started = time.monotonic()
+    wait_for_workers([_stand_in(tmp_path, 0, 4), _stand_in(tmp_path, 1, 4)], tmp_path, stall_timeout=1.5)
+    assert time.monotonic() - started >= 3.5   # longer than the stall limit, and finished: progress counts, not time
+    hanging = [_stand_in(tmp_path, 0, 60), _stand_in(tmp_path, 1, 0.6, then_hang=True)]
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="worker 1 made no progress for .* s \\(stall_timeout=1.5"):
+        wait_for_workers(hanging, tmp_path, stall_timeout=1.5)
+    assert time.monotonic() - started < scaled(10)
+    assert [p.poll() for p in hanging] == [-signal.SIGKILL, -signal.SIGKILL]  # both stopped
