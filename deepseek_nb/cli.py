@@ -16,6 +16,7 @@ from deepseek_nb.runs import (
     interrupted_run,
     marker,
     new_run_folder,
+    refuse_link,
     run_name,
     staged_folder,
     write_atomic,
@@ -294,6 +295,7 @@ def cmd_sweep(args) -> int:
             args.trials,
             out=args.out,
             overwrite=args.force,
+            flag="--force",
             seed=args.seed,
             epochs=args.epochs,
             on_trial=progress,
@@ -534,6 +536,7 @@ def _check_outside_data(out, sources) -> Path:
 def _check_output(out, chosen: bool, *sources) -> Path:
     """The checks above for the output `out` (`chosen`: the user named it with `--out`) of a command reading
     `sources`."""
+    refuse_link(out)  # a link, dangling or not, before any work (writing would refuse it only afterwards)
     _check_outside_data(out, sources)
     return _check_writable(out, "choose another --out" if chosen else "pass --out with a place you can write")
 
@@ -840,7 +843,7 @@ def cmd_audit(args) -> int:
     "Print the audit report of a data set: a table, or JSON with `--json`."
     from deepseek_nb.data import load_dataset, audit
 
-    if args.npz is not None and not (args.npz.suffix == ".npz" and args.npz.is_file()):
+    if args.npz is not None and not (args.npz.suffix.lower() == ".npz" and args.npz.is_file()):
         raise UsageError(f"--npz: {args.npz} is not an existing .npz file")
     columns = _given_columns(args)
     data = load_dataset(args.npz if args.npz is not None else args.dataset, **columns)

@@ -102,4 +102,4 @@ def test_tensorboard_logs_the_run_folders_curves(tmp_path):
         events.Reload()
         assert {"epoch_loss", "epoch_accuracy"} <= set(events.Tags()["tensors"])
         assert len(events.Tensors("epoch_loss")) == len(history) - 1 == 2
-    assert "logs" in json.loads((out / ".deepseek-nb").read_text())["files"]
+    assert any(p.startswith("logs/") for p in json.loads((out / ".deepseek-nb").read_text())["written"])  # --force may replace them

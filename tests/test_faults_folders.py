@@ -101,7 +101,7 @@ def test_force_replaces_only_an_output_of_the_same_kind(tmp_path, trained):
     over_sweep = cli("train", "--out", tmp_path / "runs" / "s", "--force", *SMALL, cwd=tmp_path, timeout=120)
     assert_usage_error(over_sweep, "holds a deepseek-nb sweep folder, not a run folder")
     other = cli("sweep", "--out", tmp_path / "runs" / "s", "--trials", "2", "--epochs", "1", cwd=tmp_path, timeout=300)
-    assert_usage_error(other, "already exists; pass --force")
+    assert_usage_error(other, "already exists; pass --force to replace it")  # the flag the user has, not the API's
     assert tree(run) == the_run and tree(tmp_path / "runs" / "s") == the_sweep
 
 
