@@ -561,7 +561,6 @@ def _from_csv(
             f" {_listing([lines[i] for i in bad])}{_markers(labels, bad)}; fill them in or remove those rows"
         )
     y, names = _encode_labels(labels, path.name)
-    _check_classes(names, path.name)
     texts = np.array([cell(row, t) for _, row in rows], dtype=object)
     if not any(tokenize(text, "chars") for text in texts):
         raise ValueError(
@@ -613,7 +612,7 @@ def _from_npz(path: Path, name: str | None = None) -> Dataset:
             )
         x, y = f[keys[0]], f[keys[1]]
     _check_targets(np.asarray(y), path.name)
-    return from_arrays(x, y, name=name or path.stem)
+    return from_arrays(x, y, name=name or path.stem, one_class=True)
 
 # %% ../nbs/02_data.ipynb #31eeb2bc
 def from_arrays(
@@ -623,6 +622,7 @@ def from_arrays(
     class_names=None,  # names for the classes, in the order of the sorted labels; default: the labels
     name: str = "arrays",  # the name errors and reports use
     task: str | None = None,  # 'classification' or 'regression'; default: regression for non-whole `y`
+    one_class: bool = False,  # allow a single class (a test set scored against a run's classes)
 ) -> Dataset:
     "A `Dataset` from arrays, labels encoded as sorted class indices."
     x, y = _as_array(x, "x"), _as_array(y, "y")
@@ -646,7 +646,8 @@ def from_arrays(
     if task == "regression":
         return Dataset(name, kind, x, y.astype("float32"), None)
     y, names = _encode_labels(y.tolist(), f"y of {name!r}")
-    _check_classes(names, f"The data set {name!r}")
+    if not one_class:
+        _check_classes(names, f"The data set {name!r}")
     return Dataset(name, kind, x, y, list(class_names) if class_names is not None else names)
 
 
@@ -797,7 +798,6 @@ def _from_folder(
             f"{path} has no images ({', '.join(IMAGE_SUFFIXES)}) in class sub-folders: put the images of each"
             " class in a sub-folder named after it"
         )
-    _check_classes(classes, str(path))
     headers = [_image_header(f) for f, _ in files]
     size, how = _image_size([s for s, _ in headers], image_size)
     colour = (
@@ -933,7 +933,10 @@ def load_dataset(
             " or to a folder of class sub-folders, or x= and y= arrays"
         )
     ds.info["user_path"] = str(path)  # a user's file named like a bundled set does not get its preset
-    return ds if class_names is None else ds.with_classes(class_names)
+    if class_names is None:  # training data needs two classes; a test set scored against fixed classes may hold one
+        if ds.class_names is not None: _check_classes(ds.class_names, str(path) if path.is_dir() else path.name)
+        return ds
+    return ds.with_classes(class_names)
 
 
 def _with_options(loader, path: Path, what: str, options: dict) -> Dataset:

@@ -198,6 +198,8 @@ def is_toolkit_folder(path) -> bool:
 
 def _run_config(path: Path) -> bool:
     "Whether `path` holds a run's config.json (its dataset, model and train)."
+    if not (path / "config.json").is_file():  # a FIFO of that name in a data folder would block the read
+        return False
     try:
         config = json.loads((path / "config.json").read_text())
     except (OSError, ValueError):
