@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #82e55385
 from __future__ import annotations
-import argparse, contextlib, errno, json, os, shlex, sys, traceback, warnings
+import argparse, contextlib, errno, json, os, shlex, signal, sys, threading, traceback, warnings
 from pathlib import Path
 from .config import ModelConfig, TrainConfig, TFLITE_MODES, OPTIMIZERS, RNNS, SCHEDULES, TOKENS
 from deepseek_nb.runs import (
@@ -1062,6 +1062,8 @@ def main(argv=None) -> int:
     "Entry point of the `deepseek-nb` command."
     parser = make_parser()
     warnings.showwarning = _one_line_warning
+    hangups = (signal.SIGHUP, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+    previous = {s: signal.signal(s, _as_interrupt) for s in hangups}  # outside `train`, which saves first: like Ctrl-C
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -1083,6 +1085,16 @@ def main(argv=None) -> int:
         status, message = _exit_status(e)
         print(f"deepseek-nb: {'error: ' if status == 2 else ''}{message}", file=sys.stderr)
         return status
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _as_interrupt(signum, frame):
+    "SIGHUP or SIGTERM as a KeyboardInterrupt whose `status` is the shell's for that signal (129, 143)."
+    interrupt = KeyboardInterrupt()
+    interrupt.status = 128 + signum
+    raise interrupt
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -38,7 +38,7 @@ def _eval_data(run_or_model, data, split: str, cfg: TrainConfig | None):
     cfg = cfg or (run.train_config if run is not None else TrainConfig())
     if data is None:
         if run is None or not run.dataset: raise ValueError("Pass `data`: a Dataset, a Split or an (x, y) pair")
-        data = load_dataset(run.dataset)
+        data = run.load_data()  # where the run's data is now (config.json's path), as the run takes it
     if isinstance(data, Dataset):
         part, sources = _dataset_part(data, split, cfg)
         return model, part, data.kind, data.class_names, sources

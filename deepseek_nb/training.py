@@ -358,7 +358,7 @@ class Run:
         data = (
             source
             if isinstance(source, Dataset)
-            else _load_like(self.model_config, source, text_column, label_column)
+            else _load_like(self.model_config, source, text_column, label_column, self.class_names)
         )
         _check_fits(self, data)
         return data.with_classes(self.class_names) if self.class_names and data.class_names else data
@@ -1162,16 +1162,18 @@ def _metrics_from_json(path: Path) -> dict:
     return metrics
 
 # %% ../nbs/03_training.ipynb #d27defee
-def _load_like(model_cfg: ModelConfig, source, text_column: str | None, label_column: str | None) -> Dataset:
+def _load_like(
+    model_cfg: ModelConfig, source, text_column: str | None, label_column: str | None, class_names=None
+) -> Dataset:
     """`source` (a bundled name or a path) loaded the way a model of `model_cfg` takes it: image size and
-    colour."""
+    colour, and the run's `class_names` (so a test set of one class is scored, not refused)."""
     if str(source) in BUNDLED: return load_dataset(str(source))
     shape, path = model_cfg.input_shape, Path(str(source))
     options = dict(text_column=text_column, label_column=label_column)
     if path.is_dir() and model_cfg.input_kind == "image":
         colour = "rgb" if len(shape) == 3 and shape[-1] == 3 else "grayscale"
         options.update(image_size=tuple(shape[:2]), color_mode=colour)
-    return load_dataset(path, **{k: v for k, v in options.items() if v is not None})
+    return load_dataset(path, class_names=class_names, **{k: v for k, v in options.items() if v is not None})
 
 def _check_fits(run: Run, data: Dataset):
     "The data's kind and input shape are those the run's model takes."

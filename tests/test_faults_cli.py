@@ -3,12 +3,13 @@
 1 what predict writes into a run is recorded as the toolkit's; 15 a test set that overlaps the training data is named
 in a note; 16 outputs never go inside the data folder; 18 every command that reads a CSV takes its columns, and a run
 remembers them; 19 a read-only run folder is refused before the work, and `evaluate --out` writes elsewhere; 22 bad
-input is one line with exit 2, not an internal exception."""
-import contextlib, csv, json, os, shutil, subprocess
+input is one line with exit 2, not an internal exception; 23 a test set of one class is scored; 7 SIGTERM/SIGHUP outside
+training end a command like Ctrl-C."""
+import contextlib, csv, json, os, shutil, signal, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import ROOT, cli, assert_usage_error
+from conftest import ROOT, cli, assert_usage_error, scaled
 from deepseek_nb.data import load_dataset
 
 SMALL = ["--width", "8", "--quiet"]
@@ -151,3 +152,41 @@ def test_predictions_written_into_a_run_do_not_block_train_force(tmp_path, train
     again = cli("train", "--out", run, "--force", "--epochs", "1", *SMALL, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert not (run / "predictions").exists() and json.loads((run / "metrics.json").read_text())["epochs_run"] == 1
+
+
+# 23. a test set of one class is scored (metrics over the classes it holds), not refused
+@pytest.mark.slow
+def test_evaluate_scores_a_test_set_of_one_class(tmp_path, trained):
+    run = trained("text", tmp_path / "run")
+    names = json.loads((run / "config.json").read_text())["class_names"]
+    polarity = load_dataset("sentence_polarity")
+    negatives = tmp_path / "negatives.csv"
+    with negatives.open("w", newline="") as f:
+        writer = csv.writer(f); writer.writerow(["text", "label"])
+        writer.writerows((t, names[0]) for t in polarity.x[polarity.y == 0][:50])
+    scored = cli("evaluate", "--run", run, "--dataset", negatives, "--json", cwd=tmp_path, timeout=180)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    result = json.loads(scored.stdout)
+    assert result["n_samples"] == 50 and result["per_class"][names[1]]["support"] == 0
+    assert result["confusion"][1] == [0, 0] and sum(result["confusion"][0]) == 50   # every class kept
+    assert result["macro_f1"] == pytest.approx(result["per_class"][names[0]]["f1"])
+
+
+# 7 (outside training). SIGTERM or SIGHUP while a command is not training ends it like Ctrl-C, with the shell's status
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_outside_training_end_like_ctrl_c(tmp_path, trained, signum, status):
+    run = trained("digits", tmp_path / "run")
+    exe = shutil.which("deepseek-nb") or str(Path(sys.executable).with_name("deepseek-nb"))
+    proc = subprocess.Popen([exe, "compress", "--run", str(run), "--epochs", "1", "--repeats", "2", "--tflite", "float32"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in proc.stderr:  # compress trains nothing of its own in train(): the command's handler answers
+            if line.startswith("[compress]"): proc.send_signal(signum); break
+        else: pytest.fail(f"compress ended (status {proc.wait()}) before its first step")
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=scaled(60)) == status, rest[-2000:]  # before: killed by the signal (-15, -1)
+        assert "deepseek-nb: interrupted" in rest and "Traceback" not in rest
+    finally:
+        if proc.poll() is None: proc.kill(); proc.wait()
+    assert not (run / "compressed").exists()  # nothing half-written
