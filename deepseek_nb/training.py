@@ -717,7 +717,9 @@ def _train(model, model_cfg: ModelConfig, data: Dataset, cfg: TrainConfig, split
                       verbose=verbose, shuffle=False)
     except (_Stop, KeyboardInterrupt):  # KeyboardInterrupt: from a callback, or outside the main thread
         interrupted = True
-        if backup is not None: backup.save()  # later signals are only noted: nothing cuts the save short
+        if backup is not None:  # later signals are only noted: nothing cuts the save short
+            backup.set_model(model)  # a signal before `fit` (which sets it): the state is still saved, at epoch 0
+            backup.save()
     seconds = time.perf_counter() - started + state.get("seconds", 0.0)
     if not best.restore() and nan.message: model.set_weights(initial)
     run = finish_run(model, model_cfg, cfg, data, splits, history.history, best.best_epoch, seconds,

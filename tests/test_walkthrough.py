@@ -3,10 +3,12 @@
 and the stored outputs are what the current code prints."""
 import ast
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
+from conftest import scaled
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
 EN, ZH = NBS / "10_walkthrough.ipynb", NBS / "10_walkthrough_zh.ipynb"
@@ -195,8 +197,9 @@ def test_stored_outputs_match_a_fresh_run(tmp_path):
     stored = _notebook(EN)
     nb = nbformat.read(EN, as_version=4)
     where = {"metadata": {"path": str(NBS)}}
-    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources=where)
-    client.execute()
+    client = NotebookClient(nb, timeout=int(scaled(900)), kernel_name="python3", resources=where)
+    # the kernel draws inline as in JupyterLab, whatever the shell says (a headless server's MPLBACKEND=Agg: no figures)
+    client.execute(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     fresh = json.loads(nbformat.writes(nb))
     old, new = _outputs(stored), _outputs(fresh)
     assert len(old) == len(new)
