@@ -38,11 +38,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -73,10 +77,7 @@ _MAX_SEED = 2**32 - 1  # the largest seed NumPy's and scikit-learn's random gene
 
 def _seed(text: str) -> int:
     "A random seed (`--seed`): a whole number from 0 to `_MAX_SEED`."
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    value = _whole(text)
     if not 0 <= value <= _MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {_MAX_SEED}, got {text}")
     return value
@@ -107,10 +108,7 @@ def _penalty(text: str) -> float:
 # %% ../nbs/06_cli.ipynb #e21ee277
 def _share(text: str) -> float:
     "A fraction strictly between 0 and 1 (`--sparsity`, `--fraction`)."
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    value = _number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (both excluded), got {text}")
     return value
